@@ -1,0 +1,702 @@
+/* The config builder and validator. Front ends (YAML, later INI) call
+ * config_begin and config_set with (section, key, value, line); every
+ * value is checked where it is set, so its error names its line.
+ * config_finish merges defaults into syncs and checks what is missing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_yaml.h"
+#include "rsync.h"
+#include "util.h"
+
+#define MAX_CONFIG_SIZE (16 << 20)
+#define MAX_INTERVAL_MS (24L * 3600 * 1000)
+
+enum key {
+	K_REMOTE_HOST, K_REMOTE_PATH, K_REMOTE_USER, K_PRIV_KEY, K_PORT,
+	K_RSYNC_OPTS, K_INTERVAL, K_RECURSE, K_DELETE, K_EXCLUDE,
+	K_SOURCE_PATH, K_INITIAL_SYNC, K_TRANSPORT, K_SSH, K_RSYNC,
+	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, NKEYS
+};
+
+static const char *const key_names[NKEYS] = {
+	"remote_host", "remote_path", "remote_user", "priv_key", "port",
+	"rsync_opts", "interval", "recurse", "delete", "exclude",
+	"source_path", "initial_sync", "transport", "ssh", "rsync",
+	"strict_host_key", "known_hosts",
+};
+
+/* Top-level names, for suggestions; defaults and sync are structure the
+ * front end handles itself. */
+static const char *const top_names[] = { "log", "log_level", "defaults", "sync" };
+
+/* A section being built: the values set so far and the line of each. */
+struct section {
+	struct sync_conf c;
+	int set_line[NKEYS];	/* 0: not set here */
+};
+
+struct config_builder {
+	char *file;
+	char error[1024];
+	enum cfg_section cur;
+	struct section defaults;
+	struct section *syncs;
+	size_t nsyncs;
+	char *log;
+	int log_line;
+	enum log_level log_level;
+	int log_level_line;
+};
+
+struct config_builder *config_builder_new(const char *file)
+{
+	struct config_builder *b = xcalloc(1, sizeof *b);
+
+	b->file = xstrdup(file);
+	b->cur = SEC_TOP;
+	b->log_level = L_INFO;
+	return b;
+}
+
+static void sync_conf_clear(struct sync_conf *c)
+{
+	size_t i;
+
+	free(c->name);
+	free(c->source);
+	free(c->remote_host);
+	free(c->remote_user);
+	free(c->remote_path);
+	free(c->priv_key);
+	free(c->rsync_opts);
+	free(c->ssh);
+	free(c->rsync);
+	free(c->known_hosts);
+	for (i = 0; i < c->nexclude; i++)
+		free(c->exclude[i]);
+	free(c->exclude);
+	memset(c, 0, sizeof *c);
+}
+
+void config_builder_free(struct config_builder *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	sync_conf_clear(&b->defaults.c);
+	for (i = 0; i < b->nsyncs; i++)
+		sync_conf_clear(&b->syncs[i].c);
+	free(b->syncs);
+	free(b->log);
+	free(b->file);
+	free(b);
+}
+
+int config_fail(struct config_builder *b, int line, int col, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0 && col > 0)
+		snprintf(b->error, sizeof b->error, "%s:%d:%d: %s", b->file, line, col, msg);
+	else if (line > 0)
+		snprintf(b->error, sizeof b->error, "%s:%d: %s", b->file, line, msg);
+	else
+		snprintf(b->error, sizeof b->error, "%s: %s", b->file, msg);
+	return -1;
+}
+
+const char *config_error(const struct config_builder *b)
+{
+	return b->error;
+}
+
+/* Edit distance, for "did you mean". Names are short. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[32 + 1];
+
+	if (la > 32 || lb > 32)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			diag = up;
+			d[j] = best;
+		}
+	}
+	return d[lb];
+}
+
+static const char *nearest(const char *key, const char *const *names, size_t n)
+{
+	const char *best = names[0];
+	size_t i, bestd = (size_t)-1;
+
+	for (i = 0; i < n; i++) {
+		size_t d = distance(key, names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+int config_begin(struct config_builder *b, enum cfg_section sec,
+		 const char *name, int line)
+{
+	struct section *s;
+	size_t i;
+
+	b->cur = sec;
+	if (sec != SEC_SYNC)
+		return 0;
+	for (i = 0; i < b->nsyncs; i++)
+		if (strcmp(b->syncs[i].c.name, name) == 0)
+			return config_fail(b, line, 0,
+			    "sync '%s' is defined twice (first on line %d): give each sync its own key",
+			    name, b->syncs[i].c.line);
+	if (!*name)
+		return config_fail(b, line, 0, "a sync needs a source path or a name as its key");
+	b->syncs = xrealloc(b->syncs, (b->nsyncs + 1) * sizeof *b->syncs);
+	s = &b->syncs[b->nsyncs++];
+	memset(s, 0, sizeof *s);
+	s->c.name = xstrdup(name);
+	s->c.line = line;
+	return 0;
+}
+
+/* Value parsers: each returns 0, or -1 after recording the error. */
+
+static int parse_bool(struct config_builder *b, const char *key,
+		      const char *v, int line, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return config_fail(b, line, 0, "%s: '%s' is not a boolean: use true or false", key, v);
+}
+
+static int parse_port(struct config_builder *b, const char *v, int line, int *out)
+{
+	long n = 0;
+	const char *p = v;
+
+	if (!*p)
+		goto bad;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		n = n * 10 + (*p - '0');
+		if (n > 65535)
+			goto bad;
+	}
+	if (n < 1)
+		goto bad;
+	*out = (int)n;
+	return 0;
+bad:
+	return config_fail(b, line, 0, "port: '%s' is not a port number: use 1 to 65535", v);
+}
+
+/* Seconds with an optional fraction ("3", "0.5"), to milliseconds. */
+static int parse_seconds(struct config_builder *b, const char *key,
+			 const char *v, int line, long *out)
+{
+	long ms = 0, scale = 100;
+	const char *p = v;
+
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		ms = ms * 10 + (*p - '0') * 1000;
+		if (ms > MAX_INTERVAL_MS)
+			goto bad;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p || ms > MAX_INTERVAL_MS)
+		goto bad;
+	*out = ms;
+	return 0;
+bad:
+	return config_fail(b, line, 0,
+	    "%s: '%s' is not a number of seconds: use a number from 0 to %ld (fractions like 0.5 are fine)",
+	    key, v, MAX_INTERVAL_MS / 1000);
+}
+
+/* host and user end up as ssh arguments: nothing that ssh could read
+ * as an option, nothing that could split or forge a line. */
+static int check_word(struct config_builder *b, const char *key,
+		      const char *v, int line, bool spaces_ok)
+{
+	const unsigned char *p;
+
+	if (!*v)
+		return config_fail(b, line, 0, "%s: empty value", key);
+	if (*v == '-')
+		return config_fail(b, line, 0, "%s: '%s' starts with '-': ssh or rsync would read it as an option", key, v);
+	for (p = (const unsigned char *)v; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return config_fail(b, line, 0, "%s: control character in value", key);
+		if (!spaces_ok && *p == ' ')
+			return config_fail(b, line, 0, "%s: '%s' contains a space", key, v);
+	}
+	return 0;
+}
+
+static int set_str(char **field, const char *v)
+{
+	free(*field);
+	*field = xstrdup(v);
+	return 0;
+}
+
+static int set_sync_key(struct config_builder *b, struct section *s,
+			enum key k, const char *v, int line)
+{
+	struct sync_conf *c = &s->c;
+	char msg[256];
+
+	switch (k) {
+	case K_REMOTE_HOST:
+		if (check_word(b, "remote_host", v, line, false))
+			return -1;
+		return set_str(&c->remote_host, v);
+	case K_REMOTE_USER:
+		if (check_word(b, "remote_user", v, line, false))
+			return -1;
+		return set_str(&c->remote_user, v);
+	case K_REMOTE_PATH:
+		if (check_word(b, "remote_path", v, line, true))
+			return -1;
+		return set_str(&c->remote_path, v);
+	case K_PRIV_KEY:
+	case K_KNOWN_HOSTS:
+	case K_SSH:
+	case K_RSYNC:
+		if (check_word(b, key_names[k], v, line, true))
+			return -1;
+		return set_str(k == K_PRIV_KEY ? &c->priv_key :
+			       k == K_KNOWN_HOSTS ? &c->known_hosts :
+			       k == K_SSH ? &c->ssh : &c->rsync, v);
+	case K_SOURCE_PATH:
+		if (*v != '/')
+			return config_fail(b, line, 0,
+			    "source_path: '%s' is not an absolute path: start it with /", v);
+		if (check_word(b, "source_path", v, line, true))
+			return -1;
+		return set_str(&c->source, v);
+	case K_PORT:
+		return parse_port(b, v, line, &c->port);
+	case K_RSYNC_OPTS:
+		if (*v == '-')	/* "-azP" is what a user types: allow it */
+			v++;
+		if (rsync_opts_check(v, msg, sizeof msg))
+			return config_fail(b, line, 0, "rsync_opts: %s", msg);
+		return set_str(&c->rsync_opts, v);
+	case K_INTERVAL:
+		return parse_seconds(b, "interval", v, line, &c->interval_ms);
+	case K_RECURSE:
+		return parse_bool(b, "recurse", v, line, &c->recurse);
+	case K_DELETE:
+		return parse_bool(b, "delete", v, line, &c->delete);
+	case K_INITIAL_SYNC:
+		return parse_bool(b, "initial_sync", v, line, &c->initial_sync);
+	case K_EXCLUDE:
+		if (!*v)
+			return config_fail(b, line, 0, "exclude: empty pattern");
+		if (strchr(v, '\n'))
+			return config_fail(b, line, 0, "exclude: newline in pattern");
+		c->exclude = xrealloc(c->exclude, (c->nexclude + 1) * sizeof *c->exclude);
+		c->exclude[c->nexclude++] = xstrdup(v);
+		return 0;
+	case K_TRANSPORT:
+		if (strcmp(v, "auto") == 0)
+			c->transport = TRANSPORT_AUTO;
+		else if (strcmp(v, "ssh") == 0)
+			c->transport = TRANSPORT_SSH;
+		else if (strcmp(v, "local") == 0)
+			c->transport = TRANSPORT_LOCAL;
+		else
+			return config_fail(b, line, 0,
+			    "transport: '%s' is not a transport: use auto, ssh or local", v);
+		return 0;
+	case K_STRICT_HOST_KEY:
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
+			c->strict_host_key = HOSTKEY_YES;
+		else if (strcasecmp(v, "accept-new") == 0)
+			c->strict_host_key = HOSTKEY_ACCEPT_NEW;
+		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
+			c->strict_host_key = HOSTKEY_NO;
+		else
+			return config_fail(b, line, 0,
+			    "strict_host_key: '%s' is not a policy: use yes, accept-new or no", v);
+		return 0;
+	case NKEYS:
+		break;
+	}
+	return -1;
+}
+
+static int parse_log_level(struct config_builder *b, const char *v, int line)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	int i;
+
+	if (strcasecmp(v, "warn") == 0)
+		v = "warning";
+	for (i = 0; i < 4; i++)
+		if (strcasecmp(v, names[i]) == 0) {
+			b->log_level = (enum log_level)i;
+			return 0;
+		}
+	return config_fail(b, line, 0,
+	    "log_level: '%s' is not a level: use error, warning, info or debug", v);
+}
+
+static int set_top(struct config_builder *b, const char *key, const char *v, int line)
+{
+	int *seen;
+
+	if (strcmp(key, "log") == 0)
+		seen = &b->log_line;
+	else if (strcmp(key, "log_level") == 0)
+		seen = &b->log_level_line;
+	else
+		return config_fail(b, line, 0,
+		    "unknown top-level key '%s' (did you mean '%s'?)", key,
+		    nearest(key, top_names, sizeof top_names / sizeof *top_names));
+	if (*seen)
+		return config_fail(b, line, 0,
+		    "duplicate key '%s' (first set on line %d)", key, *seen);
+	*seen = line;
+	if (!v)
+		return 0;
+	if (seen == &b->log_level_line)
+		return parse_log_level(b, v, line);
+	if (!*v || strchr(v, '\n'))
+		return config_fail(b, line, 0,
+		    "log: use stdout, stderr, syslog or the path of a file");
+	return set_str(&b->log, v);
+}
+
+int config_set(struct config_builder *b, const char *key, const char *value, int line)
+{
+	struct section *s;
+	size_t k;
+
+	if (b->cur == SEC_TOP)
+		return set_top(b, key, value, line);
+	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
+	for (k = 0; k < NKEYS; k++)
+		if (strcmp(key, key_names[k]) == 0)
+			break;
+	if (k == NKEYS)
+		return config_fail(b, line, 0, "unknown key '%s' (did you mean '%s'?)",
+		    key, nearest(key, key_names, NKEYS));
+	if (k == K_SOURCE_PATH && b->cur == SEC_DEFAULTS)
+		return config_fail(b, line, 0,
+		    "source_path belongs in a sync, not in defaults");
+	if (s->set_line[k] && k != K_EXCLUDE)
+		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d)",
+		    key, s->set_line[k]);
+	if (!value)		/* nothing here: as if the key were absent */
+		return 0;
+	if (set_sync_key(b, s, (enum key)k, value, line))
+		return -1;
+	if (!s->set_line[k])
+		s->set_line[k] = line;
+	return 0;
+}
+
+/* Copy what the sync does not set from the defaults section. */
+static void inherit(struct section *s, const struct section *d)
+{
+	struct sync_conf *c = &s->c;
+	const struct sync_conf *dc = &d->c;
+	size_t k, i;
+
+	for (k = 0; k < NKEYS; k++) {
+		if (s->set_line[k] || !d->set_line[k])
+			continue;
+		s->set_line[k] = d->set_line[k];
+		switch ((enum key)k) {
+		case K_REMOTE_HOST: c->remote_host = xstrdup(dc->remote_host); break;
+		case K_REMOTE_PATH: c->remote_path = xstrdup(dc->remote_path); break;
+		case K_REMOTE_USER: c->remote_user = xstrdup(dc->remote_user); break;
+		case K_PRIV_KEY: c->priv_key = xstrdup(dc->priv_key); break;
+		case K_KNOWN_HOSTS: c->known_hosts = xstrdup(dc->known_hosts); break;
+		case K_SSH: c->ssh = xstrdup(dc->ssh); break;
+		case K_RSYNC: c->rsync = xstrdup(dc->rsync); break;
+		case K_RSYNC_OPTS: c->rsync_opts = xstrdup(dc->rsync_opts); break;
+		case K_PORT: c->port = dc->port; break;
+		case K_INTERVAL: c->interval_ms = dc->interval_ms; break;
+		case K_RECURSE: c->recurse = dc->recurse; break;
+		case K_DELETE: c->delete = dc->delete; break;
+		case K_INITIAL_SYNC: c->initial_sync = dc->initial_sync; break;
+		case K_TRANSPORT: c->transport = dc->transport; break;
+		case K_STRICT_HOST_KEY: c->strict_host_key = dc->strict_host_key; break;
+		case K_EXCLUDE:
+			c->exclude = xcalloc(dc->nexclude, sizeof *c->exclude);
+			for (i = 0; i < dc->nexclude; i++)
+				c->exclude[i] = xstrdup(dc->exclude[i]);
+			c->nexclude = dc->nexclude;
+			break;
+		case K_SOURCE_PATH:
+		case NKEYS:
+			break;
+		}
+	}
+}
+
+/* Built-in defaults for what neither the sync nor defaults set. */
+static void apply_builtin(struct section *s)
+{
+	struct sync_conf *c = &s->c;
+
+	if (!s->set_line[K_PORT])
+		c->port = 22;
+	if (!s->set_line[K_RSYNC_OPTS])
+		c->rsync_opts = xstrdup("azP");
+	if (!s->set_line[K_INTERVAL])
+		c->interval_ms = 3000;
+	if (!s->set_line[K_INITIAL_SYNC])
+		c->initial_sync = true;
+	if (!s->set_line[K_STRICT_HOST_KEY])
+		c->strict_host_key = HOSTKEY_ACCEPT_NEW;
+	if (!c->ssh)
+		c->ssh = xstrdup("ssh");
+	if (!c->rsync)
+		c->rsync = xstrdup("rsync");
+	if (!c->source)
+		c->source = xstrdup(c->name);
+}
+
+static int check_key_file(struct config_builder *b, const struct section *s)
+{
+	const struct sync_conf *c = &s->c;
+	int line = s->set_line[K_PRIV_KEY];
+	struct stat st;
+	int fd;
+
+	/* Open it as poni will have ssh do: readable by this user. */
+	if ((fd = open(c->priv_key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return config_fail(b, line, 0, "priv_key: cannot read %s: %s",
+		    c->priv_key, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return config_fail(b, line, 0, "priv_key: %s is not a regular file",
+		    c->priv_key);
+	}
+	close(fd);
+	return 0;
+}
+
+static int finish_sync(struct config_builder *b, struct section *s, int flags)
+{
+	struct sync_conf *c = &s->c;
+	bool local_host;
+
+	inherit(s, &b->defaults);
+	apply_builtin(s);
+	if (c->source[0] != '/')
+		return config_fail(b, c->line, 0,
+		    "sync '%s': the source must be an absolute path: use it as the key, or set source_path",
+		    c->name);
+	if (!c->remote_path)
+		return config_fail(b, c->line, 0,
+		    "sync '%s': remote_path is missing: set it here or under defaults",
+		    c->name);
+	local_host = !c->remote_host || strcmp(c->remote_host, "localhost") == 0;
+	if (c->transport == TRANSPORT_AUTO)
+		c->transport = local_host ? TRANSPORT_LOCAL : TRANSPORT_SSH;
+	if (c->transport == TRANSPORT_LOCAL && !local_host)
+		return config_fail(b, s->set_line[K_TRANSPORT], 0,
+		    "sync '%s': transport local, but remote_host is %s: remove one of them",
+		    c->name, c->remote_host);
+	if (c->transport == TRANSPORT_LOCAL) {
+		free(c->remote_host);
+		c->remote_host = NULL;
+		return 0;
+	}
+	if (!c->remote_host)
+		c->remote_host = xstrdup("localhost");
+	if (!c->priv_key)
+		return config_fail(b, c->line, 0,
+		    "sync '%s': priv_key is missing: ssh needs a private key file, set it here or under defaults",
+		    c->name);
+	if (flags & CONFIG_CHECK_FILES)
+		return check_key_file(b, s);
+	return 0;
+}
+
+struct config *config_finish(struct config_builder *b, int flags)
+{
+	struct config *cfg;
+	size_t i;
+
+	if (b->nsyncs == 0)
+		return config_fail(b, 0, 0,
+		    "no syncs: add a 'sync:' section with at least one source path"),
+		    NULL;
+	for (i = 0; i < b->nsyncs; i++)
+		if (finish_sync(b, &b->syncs[i], flags))
+			return NULL;
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->file = xstrdup(b->file);
+	cfg->log = b->log ? xstrdup(b->log) : xstrdup("stdout");
+	cfg->log_level = b->log_level;
+	cfg->nsyncs = b->nsyncs;
+	cfg->syncs = xcalloc(b->nsyncs, sizeof *cfg->syncs);
+	for (i = 0; i < b->nsyncs; i++) {
+		cfg->syncs[i] = b->syncs[i].c;	/* moved, not copied */
+		memset(&b->syncs[i].c, 0, sizeof b->syncs[i].c);
+	}
+	return cfg;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nsyncs; i++)
+		sync_conf_clear(&c->syncs[i]);
+	free(c->syncs);
+	free(c->log);
+	free(c->file);
+	free(c);
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct buf b = { 0 };
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf_add(&b, "", 0);
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b.len + (size_t)n > MAX_CONFIG_SIZE) {
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    n < 0 ? strerror(errno) : "larger than 16 MiB");
+			close(fd);
+			buf_free(&b);
+			return NULL;
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*len = b.len;
+	return b.s;
+}
+
+struct config *config_load(const char *path, int flags, char *err, size_t errlen)
+{
+	struct config_builder *b;
+	struct config *cfg = NULL;
+	size_t len;
+	char *text;
+
+	if (!(text = read_file(path, &len, err, errlen)))
+		return NULL;
+	b = config_builder_new(path);
+	if (config_yaml_feed(b, text, len) == 0)
+		cfg = config_finish(b, flags);
+	if (!cfg)
+		snprintf(err, errlen, "%s", config_error(b));
+	config_builder_free(b);
+	free(text);
+	return cfg;
+}
+
+char *sync_target(const struct sync_conf *s)
+{
+	if (s->transport == TRANSPORT_LOCAL)
+		return xstrdup(s->remote_path);
+	if (s->remote_user)
+		return xasprintf("%s@%s:%s", s->remote_user, s->remote_host, s->remote_path);
+	return xasprintf("%s:%s", s->remote_host, s->remote_path);
+}
+
+char *sync_summary(const struct sync_conf *s)
+{
+	static const char *const policy[] = { "yes", "accept-new", "no" };
+	struct buf b = { 0 };
+	char *target = sync_target(s);
+	size_t i;
+
+	buf_add_escaped(&b, s->source);
+	buf_adds(&b, " -> ");
+	buf_add_escaped(&b, target);
+	free(target);
+	if (s->transport == TRANSPORT_SSH) {
+		buf_addf(&b, " (ssh port %d, key ", s->port);
+		buf_add_escaped(&b, s->priv_key);
+		buf_addf(&b, ", host key %s, ", policy[s->strict_host_key]);
+	} else {
+		buf_adds(&b, " (local, ");
+	}
+	buf_addf(&b, "rsync -%s, interval %gs", s->rsync_opts,
+	    (double)s->interval_ms / 1000);
+	if (s->recurse)
+		buf_adds(&b, ", recurse");
+	if (s->delete)
+		buf_adds(&b, ", delete");
+	for (i = 0; i < s->nexclude; i++) {
+		buf_adds(&b, i ? " " : ", exclude ");
+		buf_add_escaped(&b, s->exclude[i]);
+	}
+	if (!s->initial_sync)
+		buf_adds(&b, ", no initial sync");
+	buf_adds(&b, ")");
+	return b.s;
+}

@@ -1,0 +1,89 @@
+/* The configuration: what a sync is, and the builder that turns
+ * (section, key, value, line) calls from a front end (the YAML subset,
+ * later INI) into a validated struct config. */
+#ifndef PONI_CONFIG_H
+#define PONI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/poni/config.yml"
+
+enum transport { TRANSPORT_AUTO, TRANSPORT_SSH, TRANSPORT_LOCAL };
+enum host_key_policy { HOSTKEY_YES, HOSTKEY_ACCEPT_NEW, HOSTKEY_NO };
+
+struct sync_conf {
+	char *name;		/* its key under "sync" */
+	char *source;		/* source_path, or the name */
+	char *remote_host;	/* NULL for a local copy */
+	char *remote_user;	/* NULL: ssh's default */
+	char *remote_path;
+	char *priv_key;
+	int port;
+	char *rsync_opts;	/* short flags without the dash */
+	long interval_ms;
+	bool recurse;
+	bool delete;
+	bool initial_sync;
+	enum transport transport;	/* resolved: SSH or LOCAL */
+	char *ssh;
+	char *rsync;
+	enum host_key_policy strict_host_key;
+	char *known_hosts;	/* NULL: ssh's default */
+	char **exclude;
+	size_t nexclude;
+	int line;		/* where the sync starts in the file */
+};
+
+struct config {
+	char *file;
+	char *log;		/* stdout, stderr, syslog or a path */
+	enum log_level log_level;
+	struct sync_conf *syncs;
+	size_t nsyncs;
+};
+
+enum cfg_section { SEC_TOP, SEC_DEFAULTS, SEC_SYNC };
+
+struct config_builder;
+
+struct config_builder *config_builder_new(const char *file);
+void config_builder_free(struct config_builder *b);
+
+/* Start a section: SEC_TOP and SEC_DEFAULTS take no name; SEC_SYNC takes
+ * the sync's key. Later config_set calls go to this section. */
+int config_begin(struct config_builder *b, enum cfg_section sec,
+		 const char *name, int line);
+/* Set key to value in the current section. value NULL means "nothing
+ * here" (the key's default; for a list, the empty list). A list key
+ * (exclude) appends one pattern per call. Returns 0, or -1 with the
+ * error recorded. */
+int config_set(struct config_builder *b, const char *key,
+	       const char *value, int line);
+/* Record an error found by a front end: "FILE:LINE[:COL]: message".
+ * Always returns -1. */
+int config_fail(struct config_builder *b, int line, int col,
+		const char *fmt, ...) PRINTF(4, 5);
+const char *config_error(const struct config_builder *b);
+
+/* Flags for config_finish and config_load. */
+#define CONFIG_CHECK_FILES 1	/* priv_key must be a readable file */
+
+/* Merge defaults into syncs, check required keys; NULL on error. */
+struct config *config_finish(struct config_builder *b, int flags);
+void config_free(struct config *c);
+
+/* Read and validate a config file. NULL with err filled on error. */
+struct config *config_load(const char *path, int flags, char *err,
+			   size_t errlen);
+
+/* "SOURCE -> TARGET" and the one-line summary poni -t prints. */
+char *sync_target(const struct sync_conf *s);
+char *sync_summary(const struct sync_conf *s);
+
+#endif

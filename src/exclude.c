@@ -1,0 +1,73 @@
+/* rsync's exclude pattern rules, as its man page gives them:
+ * - a trailing "/" matches directories only;
+ * - a leading "/" anchors the pattern at the transfer root;
+ * - a pattern with a "/" inside (or "**") is matched against the path's
+ *   trailing components, one without against the last component only;
+ * - "*" and "?" stop at "/", "**" does not;
+ * - what is inside an excluded directory is excluded too. */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exclude.h"
+
+static bool match_pattern(const char *pattern, const char *path, bool is_dir)
+{
+	size_t len = strlen(pattern);
+	char pat[4096];
+	const char *s, *slash;
+	int flags;
+
+	if (len == 0 || len >= sizeof pat)
+		return false;
+	memcpy(pat, pattern, len + 1);
+	if (len > 1 && pat[len - 1] == '/') {
+		if (!is_dir)
+			return false;
+		pat[--len] = '\0';
+	}
+	flags = strstr(pat, "**") ? 0 : FNM_PATHNAME;
+	if (pat[0] == '/')
+		return fnmatch(pat + 1, path, flags) == 0;
+	if (!strchr(pat, '/') && flags) {
+		slash = strrchr(path, '/');
+		return fnmatch(pat, slash ? slash + 1 : path, flags) == 0;
+	}
+	for (s = path; s; s = slash ? slash + 1 : NULL) {
+		if (fnmatch(pat, s, flags) == 0)
+			return true;
+		slash = strchr(s, '/');
+	}
+	return false;
+}
+
+static bool match_any(char *const *patterns, size_t n, const char *path, bool is_dir)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (match_pattern(patterns[i], path, is_dir))
+			return true;
+	return false;
+}
+
+bool exclude_match(char *const *patterns, size_t npatterns, const char *path, bool is_dir)
+{
+	char *copy, *p;
+	bool hit = false;
+
+	if (npatterns == 0)
+		return false;
+	if (!(copy = strdup(path)))
+		return false;
+	/* every parent directory first: "a/b/c" tries "a", "a/b" */
+	for (p = copy; !hit && (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		hit = *copy && match_any(patterns, npatterns, copy, true);
+		*p = '/';
+	}
+	if (!hit)
+		hit = match_any(patterns, npatterns, path, is_dir);
+	free(copy);
+	return hit;
+}

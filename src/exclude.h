@@ -1,0 +1,16 @@
+/* rsync-style exclude patterns, matched the way rsync matches them, so
+ * that an excluded path neither triggers a sync nor is transferred. */
+#ifndef PONI_EXCLUDE_H
+#define PONI_EXCLUDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* path is relative to the transfer root (for a source without a trailing
+ * slash, it starts with the source's own name), without a leading slash.
+ * is_dir says whether its last component is a directory. A path is also
+ * excluded when one of its parent directories is. */
+bool exclude_match(char *const *patterns, size_t npatterns,
+		   const char *path, bool is_dir);
+
+#endif

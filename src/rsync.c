@@ -1,0 +1,187 @@
+/* What poni asks of rsync: the argv of a run (local copy, or over ssh
+ * with the ssh command in -e), rsync_opts checking, exit code meanings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rsync.h"
+#include "util.h"
+
+/* rsync's short options that take no argument (rsync 3.x --help). */
+static const char flag_letters[] = "vqcarRbudlLkKHpEAXogDtUNOJSnWxmIyzCFsh8iP046";
+
+/* Short options that read an argument, and their long names. */
+static const struct {
+	char letter;
+	const char *long_name;
+} arg_letters[] = {
+	{ 'B', "--block-size=SIZE" },
+	{ 'e', "--rsh=COMMAND" },
+	{ 'f', "--filter=RULE" },
+	{ 'T', "--temp-dir=DIR" },
+	{ 'M', "--remote-option=OPT" },
+	{ '@', "--modify-window=NUM" },
+};
+
+const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
+{
+	const char *p;
+	size_t i;
+
+	for (p = opts; *p; p++) {
+		if (*p != '-' && strchr(flag_letters, *p))
+			continue;
+		for (i = 0; i < sizeof arg_letters / sizeof *arg_letters; i++)
+			if (arg_letters[i].letter == *p)
+				break;
+		if (i < sizeof arg_letters / sizeof *arg_letters) {
+			if (p[1])
+				snprintf(msg, msglen,
+				    "'%c' (%s) takes an argument, so rsync would read '%s' as its %s: remove '%c'",
+				    *p, arg_letters[i].long_name, p + 1,
+				    strchr(arg_letters[i].long_name, '=') + 1, *p);
+			else
+				snprintf(msg, msglen,
+				    "'%c' (%s) takes an argument, which rsync_opts cannot give: remove '%c'",
+				    *p, arg_letters[i].long_name, *p);
+		} else if (*p == 'V') {
+			snprintf(msg, msglen, "'V' (--version) makes rsync print its version and exit: remove it");
+		} else if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f) {
+			snprintf(msg, msglen, "'%c' is not an rsync short option without an argument: remove it", *p);
+		} else {
+			snprintf(msg, msglen, "only rsync's option letters may be given, like azP");
+		}
+		return msg;
+	}
+	return NULL;
+}
+
+/* One argument of the -e command: rsync splits that string at spaces and
+ * honours quotes, a doubled quote standing for itself. */
+static void add_rsh_arg(struct buf *b, const char *arg)
+{
+	const char *p;
+
+	if (b->len)
+		buf_addc(b, ' ');
+	if (!strpbrk(arg, " '\"")) {
+		buf_adds(b, arg);
+		return;
+	}
+	buf_addc(b, '\'');
+	for (p = arg; *p; p++) {
+		if (*p == '\'')
+			buf_addc(b, '\'');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '\'');
+}
+
+static char *rsh_command(const struct sync_conf *s)
+{
+	static const char *const policy[] = { "yes", "accept-new", "no" };
+	struct buf b = { 0 };
+	char opt[64];
+
+	add_rsh_arg(&b, s->ssh);
+	snprintf(opt, sizeof opt, "%d", s->port);
+	add_rsh_arg(&b, "-p");
+	add_rsh_arg(&b, opt);
+	add_rsh_arg(&b, "-i");
+	add_rsh_arg(&b, s->priv_key);
+	if (s->remote_user) {
+		add_rsh_arg(&b, "-l");
+		add_rsh_arg(&b, s->remote_user);
+	}
+	add_rsh_arg(&b, "-o");
+	add_rsh_arg(&b, "BatchMode=yes");
+	add_rsh_arg(&b, "-o");
+	snprintf(opt, sizeof opt, "StrictHostKeyChecking=%s", policy[s->strict_host_key]);
+	add_rsh_arg(&b, opt);
+	if (s->known_hosts || s->strict_host_key == HOSTKEY_NO) {
+		char *o = xasprintf("UserKnownHostsFile=%s",
+		    s->known_hosts ? s->known_hosts : "/dev/null");
+		add_rsh_arg(&b, "-o");
+		add_rsh_arg(&b, o);
+		free(o);
+	}
+	return b.s;
+}
+
+static void push(char ***argv, size_t *n, char *arg)
+{
+	*argv = xrealloc(*argv, (*n + 2) * sizeof **argv);
+	(*argv)[(*n)++] = arg;
+	(*argv)[*n] = NULL;
+}
+
+char **rsync_argv(const struct sync_conf *s)
+{
+	char **argv = NULL;
+	size_t n = 0, i;
+
+	push(&argv, &n, xstrdup(s->rsync));
+	if (*s->rsync_opts)
+		push(&argv, &n, xasprintf("-%s", s->rsync_opts));
+	if (s->delete)
+		push(&argv, &n, xstrdup("--delete"));
+	for (i = 0; i < s->nexclude; i++)
+		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
+	if (s->transport == TRANSPORT_SSH) {
+		push(&argv, &n, xstrdup("-e"));
+		push(&argv, &n, rsh_command(s));
+	}
+	push(&argv, &n, xstrdup(s->source));
+	if (s->transport == TRANSPORT_LOCAL)
+		push(&argv, &n, xstrdup(s->remote_path));
+	else if (strchr(s->remote_host, ':'))	/* IPv6 address */
+		push(&argv, &n, xasprintf("[%s]:%s", s->remote_host, s->remote_path));
+	else
+		push(&argv, &n, xasprintf("%s:%s", s->remote_host, s->remote_path));
+	return argv;
+}
+
+void argv_free(char **argv)
+{
+	char **p;
+
+	if (!argv)
+		return;
+	for (p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+const char *rsync_exit_meaning(int code)
+{
+	switch (code) {
+	case 0: return "success";
+	case 1: return "syntax or usage error";
+	case 2: return "protocol incompatibility";
+	case 3: return "errors selecting input/output files, dirs";
+	case 4: return "requested action not supported";
+	case 5: return "error starting client-server protocol";
+	case 6: return "daemon unable to append to log-file";
+	case 10: return "error in socket I/O";
+	case 11: return "error in file I/O";
+	case 12: return "error in rsync protocol data stream";
+	case 13: return "errors with program diagnostics";
+	case 14: return "error in IPC code";
+	case 20: return "received SIGUSR1 or SIGINT";
+	case 21: return "some error returned by waitpid()";
+	case 22: return "error allocating core memory buffers";
+	case 23: return "partial transfer due to error";
+	case 24: return "partial transfer due to vanished source files";
+	case 25: return "the --max-delete limit stopped deletions";
+	case 30: return "timeout in data send/receive";
+	case 35: return "timeout waiting for daemon connection";
+	case 127: return "command not found";
+	case 255: return "ssh failed: connection or authentication error";
+	default: return "unknown error";
+	}
+}
+
+int rsync_exit_ok(int code)
+{
+	return code == 0 || code == 24;
+}

@@ -1,0 +1,32 @@
+/* Starting rsync and ssh with posix_spawn: no shell, stdin and stdout on
+ * /dev/null, stderr captured, each child in its own process group. */
+#ifndef PONI_SPAWN_H
+#define PONI_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PROC_ERR_KEEP 2048	/* bytes of a child's stderr kept */
+
+struct proc {
+	pid_t pid;		/* 0: not running */
+	int err_fd;		/* read end of its stderr, -1 when closed */
+	char err[PROC_ERR_KEEP];	/* the last bytes it wrote there */
+	size_t errlen;
+};
+
+/* Start argv[0] (looked up in PATH). Returns 0, or -1 with errno. */
+int proc_start(struct proc *p, char *const argv[]);
+/* Read what the child wrote to stderr; keeps the tail. Closes err_fd at
+ * end of file. */
+void proc_read_stderr(struct proc *p);
+/* Signal the child's whole process group. */
+void proc_signal(const struct proc *p, int sig);
+/* After the child was reaped: drain and close its stderr. */
+void proc_finish(struct proc *p);
+
+/* argv as one line for the log: every argument in shell single quotes
+ * ($'...' with escapes when it holds control or non-ASCII bytes). */
+char *argv_format(char *const argv[]);
+
+#endif

@@ -1,0 +1,32 @@
+/* The inotify watcher of one sync: watch descriptors <-> directories,
+ * recursion into new directories, file sources through their parent. */
+#ifndef PONI_WATCH_H
+#define PONI_WATCH_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+enum watch_event {
+	WATCH_CHANGED,		/* something under the source changed */
+	WATCH_OVERFLOW,		/* events were lost: sync everything */
+	WATCH_SOURCE_GONE	/* the source itself went away */
+};
+
+/* relpath: relative to the source directory ("" for the source itself). */
+typedef void watch_fn(void *ctx, enum watch_event ev, const char *relpath);
+
+struct watcher;
+
+/* Create the inotify instance; NULL with errno on failure. */
+struct watcher *watcher_new(const struct sync_conf *conf);
+void watcher_free(struct watcher *w);
+int watcher_fd(const struct watcher *w);
+/* Place the watches. Returns 0, or -1 when the source does not exist
+ * (errno ENOENT) or cannot be watched. */
+int watcher_start(struct watcher *w);
+/* Read the pending inotify events and report them through fn. */
+void watcher_read(struct watcher *w, watch_fn *fn, void *ctx);
+size_t watcher_count(const struct watcher *w);
+
+#endif

@@ -1,0 +1,442 @@
+#!/bin/bash
+# tests/lib.sh: helpers for poni's system tests, sourced by tests/sys_*.sh.
+#
+# The real ./poni binary is driven from outside, against real rsync, real
+# inotify and (for sys_ssh.sh) a real OpenSSH sshd started on 127.0.0.1 with
+# throwaway keys. Each test is a shell function run by run_test in its own
+# subshell with its own workspace $T (mktemp -d); the first failed assertion
+# prints "FAIL name: reason" and ends that test only, and its trap stops
+# every process it started and removes $T. A test that gets to its end
+# prints "PASS name". tests/run.sh counts those lines (and "SKIP name: why").
+
+# The binary under test: $PONI, or ./poni at the top of the repository.
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PONI=${PONI:-$TESTS_DIR/../poni}
+case $PONI in /*) ;; *) PONI=$PWD/$PONI ;; esac
+SSHD=${SSHD:-/usr/sbin/sshd}
+export LC_ALL=C
+
+TEST_NAME=
+FAILED=0
+T=
+PONI_PID=
+SSHD_PID=
+
+# --- reporting -------------------------------------------------------------
+
+pass() {
+	echo "PASS $1"
+}
+
+# fail NAME REASON: print the FAIL line (and the tail of poni's log, to tell
+# what happened), then end the current test.
+fail() {
+	echo "FAIL $1: $2"
+	if [ -n "$T" ] && [ -s "$T/poni.log" ]; then
+		echo "    --- last lines of $T/poni.log:"
+		tail -n 15 "$T/poni.log" | sed 's/^/    | /'
+	fi
+	exit 101
+}
+
+# skip NAME REASON: the test cannot run here (not a failure).
+skip() {
+	echo "SKIP $1: $2"
+	exit 77
+}
+
+# Print lines of detail under the FAIL line that follows.
+detail() {
+	sed 's/^/    | /' | head -n 40
+}
+
+# run_test NAME FUNCTION: run FUNCTION in a subshell with a fresh workspace.
+run_test() {
+	local name=$1 st
+	(in_test "$@")
+	st=$?
+	case $st in
+	0) pass "$name" ;;
+	77) ;;
+	101) FAILED=$((FAILED + 1)) ;;
+	*)
+		echo "FAIL $name: test ended with status $st"
+		FAILED=$((FAILED + 1))
+		;;
+	esac
+	return 0
+}
+
+# in_test NAME FUNCTION: the body of run_test's subshell.
+in_test() {
+	TEST_NAME=$1
+	T=$(mktemp -d "${TMPDIR:-/tmp}/poni-test.XXXXXX") || exit 102
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	"$2"
+}
+
+# finish: end the test file; exit 1 when a test failed.
+finish() {
+	[ "$FAILED" = 0 ]
+	exit
+}
+
+# --- assertions ------------------------------------------------------------
+
+# assert_eq GOT WANT [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$TEST_NAME" "${3:-value}: got '$1', want '$2'"
+}
+
+# assert_contains FILE ERE: some line of FILE matches the extended regex.
+assert_contains() {
+	if ! grep -Eq -- "$2" "$1" 2>/dev/null; then
+		[ -f "$1" ] && detail <"$1"
+		fail "$TEST_NAME" "$(basename "$1") does not match /$2/"
+	fi
+}
+
+# assert_not_contains FILE ERE
+assert_not_contains() {
+	if grep -Eq -- "$2" "$1" 2>/dev/null; then
+		grep -E -- "$2" "$1" | detail
+		fail "$TEST_NAME" "$(basename "$1") matches /$2/"
+	fi
+}
+
+# assert_same_tree A B: diff -r finds no difference (prints the diff if so).
+assert_same_tree() {
+	local d
+	if ! d=$(diff -r "$1" "$2" 2>&1); then
+		printf '%s\n' "$d" | detail
+		fail "$TEST_NAME" "trees differ: $1 $2"
+	fi
+}
+
+# assert_exit CODE CMD...: run CMD (stdout to $T/out, stderr to $T/err).
+assert_exit() {
+	local want=$1 st
+	shift
+	"$@" >"$T/out" 2>"$T/err"
+	st=$?
+	if [ "$st" != "$want" ]; then
+		cat "$T/out" "$T/err" | detail
+		fail "$TEST_NAME" "exit status $st, want $want: $*"
+	fi
+}
+
+# assert_file FILE: a regular file exists.
+assert_file() {
+	[ -f "$1" ] || fail "$TEST_NAME" "missing file $1"
+}
+
+# assert_absent PATH
+assert_absent() {
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		fail "$TEST_NAME" "$1 exists"
+	fi
+}
+
+# --- waiting ---------------------------------------------------------------
+
+# wait_until SECONDS CMD...: run CMD every 0.05 s until it succeeds (0) or
+# SECONDS have passed (1).
+wait_until() {
+	local limit=$1 start now
+	shift
+	start=${EPOCHREALTIME/./}
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		now=${EPOCHREALTIME/./}
+		# microseconds
+		[ $((now - start)) -ge "$(usec "$limit")" ] && return 1
+		sleep 0.05
+	done
+}
+
+# usec SECONDS: seconds (fractions allowed) in microseconds.
+usec() {
+	local int=${1%%.*} frac=
+	case $1 in *.*) frac=${1#*.} ;; esac
+	frac=${frac}000000
+	echo $((10#${int:-0} * 1000000 + 10#${frac:0:6}))
+}
+
+# Microseconds since the epoch.
+now_us() {
+	echo "${EPOCHREALTIME/./}"
+}
+
+# same_tree A B: quiet diff -r, for wait_until.
+same_tree() {
+	diff -r "$1" "$2" >/dev/null 2>&1
+}
+
+# wait_same_tree A B [SECONDS]: wait until diff -r is clean, else fail
+# with the diff.
+wait_same_tree() {
+	wait_until "${3:-10}" same_tree "$1" "$2" || assert_same_tree "$1" "$2"
+}
+
+# --- processes -------------------------------------------------------------
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# descendants PID: every process below PID, one pid a line.
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# mine PATTERN: pids of processes whose command line holds PATTERN (a
+# path under this test's workspace, so only processes this test caused).
+mine() {
+	pgrep -f -- "$1" | grep -vx "$$" || true
+}
+
+# none_mine PATTERN: no process holds PATTERN in its command line.
+none_mine() {
+	[ -z "$(mine "$1")" ]
+}
+
+# no_descendants PID
+no_descendants() {
+	[ -z "$(pgrep -P "$1")" ]
+}
+
+# stop_pids SIG PID...: send SIG to each and wait (bounded) until gone.
+stop_pids() {
+	local sig=$1 p
+	shift
+	for p in "$@"; do
+		kill "-$sig" "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		wait_until 5 not alive "$p" || kill -KILL "$p" 2>/dev/null
+	done
+}
+
+not() {
+	! "$@"
+}
+
+# --- poni --------------------------------------------------------------------
+
+# write_conf: the config text on stdin goes to $T/poni.yml, named $CONF.
+write_conf() {
+	CONF=$T/poni.yml
+	cat >"$CONF"
+}
+
+# start_poni CONFIG [ARGS...]: run $PONI -c CONFIG ARGS in the background,
+# stdout and stderr appended to $T/poni.log; its pid in PONI_PID.
+# SIGINT is reset to its default first: bash makes background commands
+# ignore it, and a daemon started by init or a terminal does not.
+start_poni() {
+	local conf=$1
+	shift
+	[ -x "$PONI" ] || fail "$TEST_NAME" "no poni binary at $PONI (run make)"
+	perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV
+		or die "exec $ARGV[0]: $!\n"' \
+		"$PONI" -c "$conf" "$@" >>"$T/poni.log" 2>&1 &
+	PONI_PID=$!
+}
+
+# stop_poni [SIG]: send SIGTERM (or SIG) and wait up to 10 s for poni to
+# exit. Returns its exit status (124 if it did not exit; it is then killed).
+stop_poni() {
+	local pid=$PONI_PID st
+	[ -n "$pid" ] || return 0
+	kill "-${1:-TERM}" "$pid" 2>/dev/null
+	if ! wait_until 10 not alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		PONI_PID=
+		return 124
+	fi
+	wait "$pid"
+	st=$?
+	PONI_PID=
+	return "$st"
+}
+
+# stop_poni_ok SIG: stop_poni SIG and fail the test unless it exits 0.
+stop_poni_ok() {
+	local st
+	stop_poni "$1"
+	st=$?
+	[ "$st" = 0 ] || fail "$TEST_NAME" "poni exited $st on SIG$1, want 0"
+}
+
+# poni_alive: the poni started by start_poni still runs.
+poni_alive() {
+	[ -n "$PONI_PID" ] && alive "$PONI_PID"
+}
+
+# poni_has_child: poni has a child process (an rsync) right now.
+poni_has_child() {
+	[ -n "$PONI_PID" ] && pgrep -P "$PONI_PID" >/dev/null
+}
+
+# assert_poni_alive
+assert_poni_alive() {
+	poni_alive || fail "$TEST_NAME" "poni is no longer running"
+}
+
+# count_runs: how many rsync runs succeeded so far.
+count_runs() {
+	grep -c ': ok in ' "$T/poni.log" 2>/dev/null || true
+}
+
+runs_at_least() {
+	[ "$(count_runs)" -ge "$1" ]
+}
+
+# wait_runs N [SECONDS]: wait until count_runs >= N, else fail.
+wait_runs() {
+	wait_until "${2:-10}" runs_at_least "$1" ||
+		fail "$TEST_NAME" "want $1 successful runs, saw $(count_runs)"
+}
+
+log_has() {
+	grep -Eq -- "$1" "$T/poni.log"
+}
+
+# wait_log ERE [SECONDS]: wait until poni's log has a line matching ERE.
+wait_log() {
+	wait_until "${2:-10}" log_has "$1" ||
+		fail "$TEST_NAME" "no line matching /$1/ in poni's log"
+}
+
+# --- sshd ----------------------------------------------------------------------
+
+# free_port: a TCP port on which nothing listens.
+free_port() {
+	local p _
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! ss -Htln "sport = :$p" | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# start_sshd: an OpenSSH sshd on 127.0.0.1 with throwaway keys, letting the
+# current user in with $SSH_KEY. Sets SSH_PORT SSH_KEY SSH_USER KNOWN_HOSTS
+# (a known_hosts file holding the right host key) and SSHD_PID. Skips the
+# test when sshd cannot run here.
+start_sshd() {
+	local _ cfg=$T/sshd_config
+	[ -x "$SSHD" ] || skip "$TEST_NAME" "no sshd at $SSHD"
+	command -v ssh >/dev/null || skip "$TEST_NAME" "no ssh client"
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -p /run/sshd
+	fi
+	SSH_USER=$(id -un)
+	SSH_KEY=$T/user_key
+	KNOWN_HOSTS=$T/known_hosts
+	rm -f "$T/host_key" "$T/host_key.pub" "$SSH_KEY" "$SSH_KEY.pub"
+	ssh-keygen -q -t ed25519 -N '' -C poni-test-host -f "$T/host_key" ||
+		fail "$TEST_NAME" "ssh-keygen failed"
+	ssh-keygen -q -t ed25519 -N '' -C poni-test-user -f "$SSH_KEY" ||
+		fail "$TEST_NAME" "ssh-keygen failed"
+	cp "$SSH_KEY.pub" "$T/authorized_keys"
+	chmod 600 "$T/authorized_keys"
+	for _ in 1 2 3; do
+		SSH_PORT=$(free_port) || fail "$TEST_NAME" "no free port"
+		cat >"$cfg" <<-EOF
+			Port $SSH_PORT
+			ListenAddress 127.0.0.1
+			HostKey $T/host_key
+			PidFile $T/sshd.pid
+			AuthorizedKeysFile $T/authorized_keys
+			PubkeyAuthentication yes
+			PasswordAuthentication no
+			KbdInteractiveAuthentication no
+			PermitRootLogin prohibit-password
+			UsePAM no
+			StrictModes no
+			MaxStartups 100
+			MaxSessions 100
+			Subsystem sftp internal-sftp
+		EOF
+		"$SSHD" -D -e -f "$cfg" >>"$T/sshd.log" 2>&1 &
+		SSHD_PID=$!
+		if wait_until 10 port_open "$SSH_PORT"; then
+			break
+		fi
+		stop_pids TERM "$SSHD_PID"
+		wait "$SSHD_PID" 2>/dev/null
+		SSHD_PID=
+	done
+	if [ -z "$SSHD_PID" ]; then
+		detail <"$T/sshd.log"
+		if [ "$(id -u)" = 0 ]; then
+			fail "$TEST_NAME" "sshd did not start"
+		fi
+		skip "$TEST_NAME" "sshd cannot run as $SSH_USER here"
+	fi
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/host_key.pub")" >"$KNOWN_HOSTS"
+	export SSH_PORT SSH_KEY SSH_USER KNOWN_HOSTS
+	# The fixture itself must work before poni is blamed for anything.
+	if ! ssh -p "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes \
+		-o IdentitiesOnly=yes -o StrictHostKeyChecking=yes \
+		-o UserKnownHostsFile="$KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null \
+		-o ConnectTimeout=10 "$SSH_USER@127.0.0.1" true </dev/null >"$T/ssh_check.log" 2>&1; then
+		cat "$T/ssh_check.log" "$T/sshd.log" | detail
+		fail "$TEST_NAME" "cannot log in to the test sshd with ssh (test setup)"
+	fi
+}
+
+# stop_sshd: stop sshd and its per-connection children.
+stop_sshd() {
+	local pids
+	[ -n "$SSHD_PID" ] || return 0
+	pids=$(descendants "$SSHD_PID")
+	# shellcheck disable=SC2086 # one pid a word
+	stop_pids TERM "$SSHD_PID" $pids
+	wait "$SSHD_PID" 2>/dev/null
+	SSHD_PID=
+}
+
+# --- cleanup -------------------------------------------------------------------
+
+# Run at the end of every test (its subshell's EXIT trap): stop poni and
+# what it left, stop sshd, remove the workspace.
+cleanup() {
+	local st=$? pids
+	trap - EXIT
+	if [ -n "$PONI_PID" ]; then
+		pids=$(descendants "$PONI_PID")
+		stop_pids TERM "$PONI_PID"
+		# shellcheck disable=SC2086 # one pid a word
+		[ -n "$pids" ] && stop_pids KILL $pids
+		wait "$PONI_PID" 2>/dev/null
+	fi
+	stop_sshd
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		# Anything still running with the workspace in its command line
+		# (an rsync or ssh master poni left) is this test's doing.
+		pids=$(mine "$T")
+		# shellcheck disable=SC2086 # one pid a word
+		[ -n "$pids" ] && stop_pids KILL $pids
+		rm -rf "$T"
+	fi
+	exit "$st"
+}

@@ -1,0 +1,170 @@
+#!/bin/bash
+# System tests: a mirror over ssh, to a real OpenSSH sshd on 127.0.0.1
+# started by each test with throwaway keys (see start_sshd in lib.sh).
+# Test functions are only called through run_test:
+# shellcheck disable=SC2317
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+LIMIT=30
+
+# ssh_conf [KEY: VALUE]...: $T/src/ -> 127.0.0.1:$T/dst over ssh with the
+# test's key and known_hosts, strict host key checking, interval 0,
+# recurse and delete; the arguments override or add keys.
+ssh_conf() {
+	local l
+	{
+		echo "sync:"
+		echo "  $T/src/:"
+		echo "    remote_host: 127.0.0.1"
+		echo "    transport: ssh"
+		echo "    remote_user: $SSH_USER"
+		echo "    remote_path: $T/dst"
+		echo "    priv_key: $SSH_KEY"
+		echo "    known_hosts: $KNOWN_HOSTS"
+		echo "    interval: 0"
+		echo "    recurse: true"
+		echo "    delete: true"
+		for l in "$@"; do
+			echo "    $l"
+		done
+		case " $* " in
+		*" port: "*) ;;
+		*) echo "    port: $SSH_PORT" ;;
+		esac
+		case " $* " in
+		*" strict_host_key: "*) ;;
+		*) echo "    strict_host_key: yes" ;;
+		esac
+	} | write_conf
+}
+
+small_tree() {
+	mkdir -p "$T/src/a/b"
+	echo 1 >"$T/src/one"
+	echo 2 >"$T/src/a/two"
+	echo 3 >"$T/src/a/b/three"
+}
+
+failures() {
+	grep -c ': failed in ' "$T/poni.log" 2>/dev/null || true
+}
+
+failures_at_least() {
+	[ "$(failures)" -ge "$1" ]
+}
+
+t_ssh_mirror() {
+	start_sshd
+	small_tree
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	assert_same_tree "$T/src" "$T/dst"
+	echo new >"$T/src/new"
+	wait_same_tree "$T/src" "$T/dst"
+	echo more >>"$T/src/a/two"
+	wait_same_tree "$T/src" "$T/dst"
+	mkdir -p "$T/src/c/d" && echo 4 >"$T/src/c/d/four"
+	wait_same_tree "$T/src" "$T/dst"
+	rm "$T/src/one"
+	wait_same_tree "$T/src" "$T/dst"
+	rm -rf "$T/src/a"
+	wait_same_tree "$T/src" "$T/dst"
+	assert_not_contains "$T/poni.log" ': failed in '
+	stop_poni_ok TERM
+}
+
+t_ssh_once_exits_0() {
+	start_sshd
+	small_tree
+	ssh_conf
+	assert_exit 0 timeout "$LIMIT" "$PONI" -1 -c "$CONF"
+	assert_same_tree "$T/src" "$T/dst"
+	assert_contains "$T/out" ': ok in '
+}
+
+t_ssh_wrong_port_fails_keeps_running() {
+	local port
+	start_sshd
+	small_tree
+	port=$(free_port) || fail "$TEST_NAME" "no free port"
+	ssh_conf "port: $port"
+	start_poni "$CONF"
+	wait_log ": failed in " "$LIMIT"
+	assert_contains "$T/poni.log" "sync $T/src/ -> .*: failed in [0-9.]+ s: rsync exit [0-9]+"
+	assert_poni_alive
+	# it retries
+	wait_until "$LIMIT" failures_at_least 2 ||
+		fail "$TEST_NAME" "no retry after the failure"
+	assert_poni_alive
+	assert_absent "$T/dst"
+	stop_poni_ok TERM
+}
+
+t_ssh_host_key_mismatch_fails() {
+	start_sshd
+	small_tree
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other_host_key" ||
+		fail "$TEST_NAME" "ssh-keygen failed"
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$T/other_host_key.pub")" >"$KNOWN_HOSTS"
+	ssh_conf "strict_host_key: yes"
+	start_poni "$CONF"
+	wait_log ": failed in " "$LIMIT"
+	assert_contains "$T/poni.log" "sync $T/src/ -> .*: failed in "
+	assert_contains "$T/poni.log" "[Hh]ost key"
+	sleep 0.5
+	assert_poni_alive
+	assert_absent "$T/dst"
+	stop_poni_ok TERM
+}
+
+# ssh's connections are cut (sshd and its sessions stopped): runs fail,
+# and once sshd is back the pending change arrives.
+t_ssh_retries_until_server_is_back() {
+	start_sshd
+	small_tree
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	stop_sshd
+	echo pending >"$T/src/pending"
+	wait_log ": failed in " "$LIMIT"
+	assert_poni_alive
+	"$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1 &
+	SSHD_PID=$!
+	wait_until 10 port_open "$SSH_PORT" || fail "$TEST_NAME" "sshd did not start again"
+	wait_same_tree "$T/src" "$T/dst" "$LIMIT"
+}
+
+# SIGTERM stops poni's ssh processes (the master connection) too, so the
+# server's sessions end.
+t_ssh_sigterm_leaves_nothing() {
+	local p
+	start_sshd
+	small_tree
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	echo new >"$T/src/new"
+	wait_same_tree "$T/src" "$T/dst"
+	stop_poni_ok TERM
+	wait_until 5 none_mine "$SSH_KEY" || {
+		for p in $(mine "$SSH_KEY"); do
+			tr '\0' ' ' <"/proc/$p/cmdline"
+			echo
+		done | detail
+		fail "$TEST_NAME" "ssh processes left after poni exited"
+	}
+	wait_until 5 no_descendants "$SSHD_PID" ||
+		fail "$TEST_NAME" "sshd sessions still open after poni exited"
+}
+
+run_test ssh_mirror t_ssh_mirror
+run_test ssh_once_exits_0 t_ssh_once_exits_0
+run_test ssh_wrong_port_fails_keeps_running t_ssh_wrong_port_fails_keeps_running
+run_test ssh_host_key_mismatch_fails t_ssh_host_key_mismatch_fails
+run_test ssh_retries_until_server_is_back t_ssh_retries_until_server_is_back
+run_test ssh_sigterm_leaves_nothing t_ssh_sigterm_leaves_nothing
+finish

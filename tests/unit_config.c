@@ -1,0 +1,319 @@
+/* The config builder and validator through the YAML front end: every
+ * key, defaults merging, both sync forms, and every refusal class with
+ * the line it names. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../src/config.h"
+#include "../src/config_yaml.h"
+#include "unit.h"
+
+static char error[1024];
+
+/* Parse text as the file "t.yml"; NULL with error set when refused. */
+static struct config *parse(const char *text, int flags)
+{
+	struct config_builder *b = config_builder_new("t.yml");
+	struct config *c = NULL;
+
+	error[0] = '\0';
+	if (config_yaml_feed(b, text, strlen(text)) == 0)
+		c = config_finish(b, flags);
+	if (!c)
+		snprintf(error, sizeof error, "%s", config_error(b));
+	config_builder_free(b);
+	return c;
+}
+
+/* text must be refused with a message starting "t.yml:LINE" and
+ * containing want. */
+#define REFUSED(text, line, want) do { \
+	struct config *c_ = parse(text, 0); \
+	char where_[32]; \
+	if (line) snprintf(where_, sizeof where_, "t.yml:%d:", line); \
+	else snprintf(where_, sizeof where_, "t.yml: "); \
+	CHECK(c_ == NULL); \
+	config_free(c_); \
+	CHECK(strncmp(error, where_, strlen(where_)) == 0); \
+	CHECK_CONTAINS(error, want); \
+	if (unit_failed_now) printf("  message was: %s\n", error); \
+} while (0)
+
+static const char spec_example[] =
+	"log: /var/log/poni.log\n"
+	"\n"
+	"defaults:\n"
+	"  remote_host: default-host-name\n"
+	"  remote_user: default-user-name\n"
+	"  remote_path: /default/path/on/remote/host\n"
+	"  priv_key: /root/.ssh/id_rsa\n"
+	"  interval: 3\n"
+	"\n"
+	"sync:\n"
+	"    /opt/dir1:\n"
+	"        remote_host: nycweb1                ## target host\n"
+	"        remote_path: /opt                   ## target path on remote host\n"
+	"        remote_user: jsmith\n"
+	"        priv_key: /home/jsmith/.ssh/id_rsa\n"
+	"        port: 1122\n"
+	"        rsync_opts: azP\n"
+	"        interval: 15\n"
+	"        recurse: true\n"
+	"    /home/user/dir1: []   # all defaults\n"
+	"    /var/log/syslog:\n"
+	"        remote_host: web9\n"
+	"        remote_path: /mnt/backup/logs/host123\n";
+
+static const char upstream_example[] =
+	"sync:\n"
+	"    /opt/dir1:\n"
+	"        remote_host: nycweb1                ## target host\n"
+	"        remote_path: /opt                   ## target path on remote host\n"
+	"        remote_user: jsmith                 ## user which will initiate rsync\n"
+	"        priv_key: /home/jsmith/.ssh/id_rsa  ## path to user's private SSH key\n"
+	"        port: 1122                          ## custom SSH port, default = 22\n"
+	"        rsync_opts: azBP                    ## additional Rsync flags (default: azP)\n"
+	"        interval: 15                        ## sleep time in seconds before rsyncing on a change, default = 3\n"
+	"        recurse: true                       ## watch directories recursively for changes, default = false\n"
+	"\n"
+	"        /var/log/syslog:\n";
+
+static const char upstream_defaults[] =
+	"defaults:\n"
+	"  remote_host: default-host-name\n"
+	"  remote_user: default-user-name\n"
+	"  remote_path: /default/path/on/remote/host\n"
+	"  priv_key: default-ssh-key\n"
+	"  interval: 3\n"
+	"\n"
+	"sync:\n"
+	"  /home/user/dir1: []  # this sync will use all the default values above\n"
+	"  \n"
+	"  /home/bob/files: []  # this sync will use all the default values above\n"
+	"  \n"
+	"  /opt/dir:\n"
+	"    interval: 30  # this sync will use all default values except for Interval\n";
+
+int main(void)
+{
+	struct config *c;
+	struct sync_conf *s;
+
+	TEST("config: the spec's example is accepted as it is") {
+		c = parse(spec_example, 0);
+		CHECK(c != NULL);
+		if (c) {
+			CHECK_STR(c->log, "/var/log/poni.log");
+			CHECK(c->nsyncs == 3);
+			s = &c->syncs[0];
+			CHECK_STR(s->source, "/opt/dir1");
+			CHECK_STR(s->remote_host, "nycweb1");
+			CHECK_STR(s->remote_user, "jsmith");
+			CHECK_STR(s->priv_key, "/home/jsmith/.ssh/id_rsa");
+			CHECK(s->port == 1122);
+			CHECK(s->interval_ms == 15000);
+			CHECK(s->recurse);
+			CHECK(s->transport == TRANSPORT_SSH);
+			s = &c->syncs[1];	/* [] : all defaults */
+			CHECK_STR(s->source, "/home/user/dir1");
+			CHECK_STR(s->remote_host, "default-host-name");
+			CHECK_STR(s->remote_user, "default-user-name");
+			CHECK_STR(s->remote_path, "/default/path/on/remote/host");
+			CHECK_STR(s->priv_key, "/root/.ssh/id_rsa");
+			CHECK(s->interval_ms == 3000);
+			CHECK(s->port == 22);
+			CHECK_STR(s->rsync_opts, "azP");
+			CHECK(!s->recurse && !s->delete && s->initial_sync);
+			CHECK(s->strict_host_key == HOSTKEY_ACCEPT_NEW);
+			s = &c->syncs[2];
+			CHECK_STR(s->remote_host, "web9");
+			CHECK_STR(s->remote_user, "default-user-name");
+		}
+		config_free(c);
+	}
+	TEST("config: the original README's azBP is refused, naming -B's argument") {
+		REFUSED(upstream_example, 8, "'B' (--block-size=SIZE) takes an argument");
+		CHECK_CONTAINS(error, "'P' as its SIZE");
+	}
+	TEST("config: the original README's defaults example is accepted") {
+		c = parse(upstream_defaults, 0);
+		CHECK(c && c->nsyncs == 3);
+		if (c) {
+			CHECK(c->syncs[2].interval_ms == 30000);
+			CHECK(c->syncs[1].interval_ms == 3000);
+			CHECK_STR(c->syncs[0].priv_key, "default-ssh-key");
+		}
+		config_free(c);
+	}
+	TEST("config: a local copy needs no host and no key") {
+		c = parse("sync:\n  /src/:\n    remote_path: /dst\n", 0);
+		CHECK(c && c->syncs[0].transport == TRANSPORT_LOCAL);
+		CHECK(c && c->syncs[0].remote_host == NULL);
+		CHECK(c && strcmp(c->log, "stdout") == 0 && c->log_level == L_INFO);
+		config_free(c);
+		c = parse("sync:\n  /src:\n    remote_host: localhost\n    remote_path: /dst\n", 0);
+		CHECK(c && c->syncs[0].transport == TRANSPORT_LOCAL);
+		config_free(c);
+	}
+	TEST("config: every per-sync key") {
+		c = parse("sync:\n"
+		    "  web:\n"
+		    "    source_path: /srv/www/\n"
+		    "    remote_host: 127.0.0.1\n"
+		    "    remote_user: bob\n"
+		    "    remote_path: /backup/www\n"
+		    "    priv_key: /k\n"
+		    "    port: 2222\n"
+		    "    rsync_opts: -avz\n"
+		    "    interval: 0.25\n"
+		    "    recurse: yes\n"
+		    "    delete: On\n"
+		    "    exclude: ['*.tmp', \"cache dir/\"]\n"
+		    "    initial_sync: false\n"
+		    "    transport: ssh\n"
+		    "    ssh: dbclient\n"
+		    "    rsync: /opt/bin/rsync\n"
+		    "    strict_host_key: yes\n"
+		    "    known_hosts: /etc/poni/known_hosts\n", 0);
+		CHECK(c != NULL);
+		if (c) {
+			s = &c->syncs[0];
+			CHECK_STR(s->name, "web");
+			CHECK_STR(s->source, "/srv/www/");
+			CHECK(s->port == 2222);
+			CHECK_STR(s->rsync_opts, "avz");
+			CHECK(s->interval_ms == 250);
+			CHECK(s->recurse && s->delete && !s->initial_sync);
+			CHECK(s->nexclude == 2);
+			CHECK(s->nexclude == 2 && strcmp(s->exclude[1], "cache dir/") == 0);
+			CHECK(s->transport == TRANSPORT_SSH);
+			CHECK_STR(s->ssh, "dbclient");
+			CHECK_STR(s->rsync, "/opt/bin/rsync");
+			CHECK(s->strict_host_key == HOSTKEY_YES);
+			CHECK_STR(s->known_hosts, "/etc/poni/known_hosts");
+		}
+		config_free(c);
+	}
+	TEST("config: one source to two targets with source_path") {
+		c = parse("sync:\n"
+		    "  to-a: {source_path: /data, remote_path: /a}\n"
+		    "  to-b:\n    source_path: /data\n    remote_path: /b\n", 0);
+		CHECK(c && c->nsyncs == 2);
+		CHECK(c && strcmp(c->syncs[1].source, "/data") == 0);
+		CHECK(c && strcmp(c->syncs[1].remote_path, "/b") == 0);
+		config_free(c);
+	}
+	TEST("config: exclude as block list, single value, and inherited from defaults") {
+		c = parse("defaults:\n  exclude:\n  - '*.o'\n  - '*.tmp'\n  remote_path: /d\n"
+		    "sync:\n  /a: ~\n  /b:\n    exclude: core\n", 0);
+		CHECK(c && c->syncs[0].nexclude == 2);
+		CHECK(c && c->syncs[1].nexclude == 1 && strcmp(c->syncs[1].exclude[0], "core") == 0);
+		config_free(c);
+	}
+	TEST("config: empty values mean 'not set here', so defaults apply") {
+		c = parse("defaults:\n  remote_path: /d\n  interval: 7\n"
+		    "sync:\n  /a:\n    interval:\n    remote_path: ~\n  /b: {}\n  /c:\n", 0);
+		CHECK(c && c->nsyncs == 3);
+		CHECK(c && c->syncs[0].interval_ms == 7000);
+		CHECK(c && strcmp(c->syncs[2].remote_path, "/d") == 0);
+		config_free(c);
+	}
+	TEST("config: log and log_level, and the upstream mapping form") {
+		c = parse("log: syslog\nlog_level: DEBUG\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && strcmp(c->log, "syslog") == 0 && c->log_level == L_DEBUG);
+		config_free(c);
+		c = parse("log: {destination: /var/log/p.log, level: warning}\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && strcmp(c->log, "/var/log/p.log") == 0 && c->log_level == L_WARNING);
+		config_free(c);
+		c = parse("log:\n  destination: stderr\n  level: error\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && strcmp(c->log, "stderr") == 0 && c->log_level == L_ERROR);
+		config_free(c);
+	}
+	TEST("config: a leading --- , a BOM and CRLF line ends") {
+		c = parse("\xef\xbb\xbf---\r\nsync:\r\n  /a:\r\n    remote_path: /b\r\n", 0);
+		CHECK(c && strcmp(c->syncs[0].remote_path, "/b") == 0);
+		config_free(c);
+	}
+	TEST("config refused: unknown key, with the nearest known one") {
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_hots: x\n", 4,
+		    "unknown key 'remote_hots' (did you mean 'remote_host'?)");
+		REFUSED("defaults:\n  intervall: 3\nsync:\n  /a: {remote_path: /b}\n", 2,
+		    "did you mean 'interval'?");
+		REFUSED("syncs:\n  /a: {remote_path: /b}\n", 1, "did you mean 'sync'?");
+		REFUSED("log:\n  destination: stdout\n  lvl: info\nsync:\n  /a: {remote_path: /b}\n", 3,
+		    "use destination and level");
+	}
+	TEST("config refused: values of the wrong type or out of range") {
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    port: 70000\n", 4, "1 to 65535");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    port: 0\n", 4, "port");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    port: ssh\n", 4, "port");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: -1\n", 4, "seconds");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: 1e3\n", 4, "seconds");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: 99999999\n", 4, "seconds");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    recurse: maybe\n", 4, "use true or false");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    transport: ftp\n", 4, "auto, ssh or local");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    strict_host_key: sometimes\n", 4, "accept-new");
+		REFUSED("log_level: loud\nsync:\n  /a: {remote_path: /b}\n", 1, "error, warning, info or debug");
+		REFUSED("sync:\n  /a:\n    remote_path: [/b, /c]\n", 3, "expected a single value");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude: {a: b}\n", 4, "single value");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    rsync_opts: azQ\n", 4, "'Q'");
+	}
+	TEST("config refused: hostile host, user and path values") {
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_host: -oProxyCommand=x\n", 4, "starts with '-'");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_user: \"a b\"\n", 4, "contains a space");
+		REFUSED("sync:\n  /a:\n    remote_path: \"/b\\nc\"\n", 3, "control character");
+		REFUSED("sync:\n  /a:\n    remote_path: -b\n", 3, "starts with '-'");
+	}
+	TEST("config refused: missing required keys name the sync's line") {
+		REFUSED("sync:\n  /a:\n    interval: 1\n", 2, "remote_path is missing");
+		REFUSED("sync:\n  /a:\n    remote_host: web9\n    remote_path: /b\n", 2, "priv_key is missing");
+		REFUSED("log: stdout\n", 0 /* no line */, "no syncs");
+	}
+	TEST("config refused: structure errors") {
+		REFUSED("sync:\n  relative/dir: {remote_path: /b}\n", 2, "absolute path");
+		REFUSED("sync:\n  x: {source_path: rel, remote_path: /b}\n", 2, "not an absolute path");
+		REFUSED("defaults:\n  source_path: /x\nsync:\n  /a: {remote_path: /b}\n", 2, "belongs in a sync");
+		REFUSED("sync:\n  /a:\n    remote_host: web9\n    transport: local\n    remote_path: /b\n", 4,
+		    "transport local, but remote_host");
+		REFUSED("sync: /a\n", 1, "sync must be a mapping");
+		REFUSED("sync:\n  /a: /b\n", 2, "a sync must be a mapping");
+	}
+	TEST("config refused: parser errors carry file, line and column") {
+		REFUSED("sync:\n  /a:\n\tremote_path: /b\n", 3, "tab");
+		REFUSED("sync:\n  /a:\n    port: 1\n    port: 2\n", 4, "line 3");
+		REFUSED("sync:\n  /a: &x\n    remote_path: /b\n", 2, "anchors");
+		REFUSED("sync:\n  /a:\n    remote_path: |\n      /b\n", 3, "block scalars");
+		REFUSED("sync:\n  /a:\n    remote_path: '/b\n", 3, "unterminated");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n---\nsync: {}\n", 4, "one document");
+	}
+	TEST("config: priv_key must exist and be a readable regular file") {
+		char text[512];
+		c = parse("sync:\n  /a:\n    remote_host: h\n    remote_path: /b\n    priv_key: /nonexistent/key\n",
+		    CONFIG_CHECK_FILES);
+		CHECK(c == NULL);
+		CHECK_CONTAINS(error, "t.yml:5:");
+		CHECK_CONTAINS(error, "cannot read /nonexistent/key");
+		c = parse("sync:\n  /a:\n    remote_host: h\n    remote_path: /b\n    priv_key: /\n",
+		    CONFIG_CHECK_FILES);
+		CHECK(c == NULL);
+		CHECK_CONTAINS(error, "not a regular file");
+		snprintf(text, sizeof text,
+		    "sync:\n  /a:\n    remote_host: h\n    remote_path: /b\n    priv_key: %s\n",
+		    "/etc/hostname");
+		c = parse(text, CONFIG_CHECK_FILES);
+		CHECK(c != NULL || access("/etc/hostname", R_OK) != 0);
+		config_free(c);
+	}
+	TEST("config: sync_summary names source, target and options") {
+		c = parse(spec_example, 0);
+		if (c) {
+			char *line = sync_summary(&c->syncs[0]);
+			CHECK_STR(line, "/opt/dir1 -> jsmith@nycweb1:/opt (ssh port 1122, key "
+			    "/home/jsmith/.ssh/id_rsa, host key accept-new, rsync -azP, interval 15s, recurse)");
+			free(line);
+		}
+		CHECK(c != NULL);
+		config_free(c);
+	}
+	UNIT_EXIT();
+}

@@ -1,0 +1,126 @@
+/* The rsync argv poni builds, rsync_opts checking, exit codes, and the
+ * quoting of argv in the log. */
+#include <stdlib.h>
+
+#include "../src/rsync.h"
+#include "../src/spawn.h"
+#include "unit.h"
+
+static char *joined(char **argv)
+{
+	char *s = argv_format(argv);
+
+	argv_free(argv);
+	return s;
+}
+
+static struct sync_conf base(void)
+{
+	struct sync_conf c;
+
+	memset(&c, 0, sizeof c);
+	c.source = "/opt/dir1";
+	c.remote_path = "/opt";
+	c.rsync_opts = "azP";
+	c.rsync = "rsync";
+	c.ssh = "ssh";
+	c.port = 22;
+	c.transport = TRANSPORT_LOCAL;
+	c.strict_host_key = HOSTKEY_ACCEPT_NEW;
+	return c;
+}
+
+int main(void)
+{
+	char msg[256], *s;
+	struct sync_conf c;
+	static char *ex[] = { "*.tmp", "cache dir/" };
+
+	TEST("rsync argv: a local copy") {
+		c = base();
+		s = joined(rsync_argv(&c));
+		CHECK_STR(s, "'rsync' '-azP' '/opt/dir1' '/opt'");
+		free(s);
+	}
+	TEST("rsync argv: delete and exclude") {
+		c = base();
+		c.delete = true;
+		c.exclude = ex;
+		c.nexclude = 2;
+		s = joined(rsync_argv(&c));
+		CHECK_STR(s, "'rsync' '-azP' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt'");
+		free(s);
+	}
+	TEST("rsync argv: over ssh with port, key, user, host key policy") {
+		c = base();
+		c.transport = TRANSPORT_SSH;
+		c.remote_host = "nycweb1";
+		c.remote_user = "jsmith";
+		c.priv_key = "/home/jsmith/.ssh/id_rsa";
+		c.port = 1122;
+		s = joined(rsync_argv(&c));
+		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
+		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt'");
+		free(s);
+	}
+	TEST("rsync argv: known_hosts, strict no, and a key path with spaces and quotes") {
+		c = base();
+		c.transport = TRANSPORT_SSH;
+		c.remote_host = "::1";
+		c.priv_key = "/keys/my 'key";
+		c.strict_host_key = HOSTKEY_NO;
+		s = joined(rsync_argv(&c));
+		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
+		    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
+		    "'/opt/dir1' '[::1]:/opt'");
+		free(s);
+		c.strict_host_key = HOSTKEY_YES;
+		c.known_hosts = "/etc/poni/known_hosts";
+		c.priv_key = "/k";
+		c.rsync_opts = "";
+		s = joined(rsync_argv(&c));
+		CHECK_STR(s, "'rsync' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
+		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt'");
+		free(s);
+	}
+	TEST("rsync_opts: argument-less flags pass") {
+		CHECK(rsync_opts_check("azP", msg, sizeof msg) == NULL);
+		CHECK(rsync_opts_check("avzHAXc", msg, sizeof msg) == NULL);
+		CHECK(rsync_opts_check("", msg, sizeof msg) == NULL);
+	}
+	TEST("rsync_opts: azBP is refused naming -B's argument") {
+		CHECK(rsync_opts_check("azBP", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "'B'");
+		CHECK_CONTAINS(msg, "--block-size");
+		CHECK_CONTAINS(msg, "'P' as its SIZE");
+	}
+	TEST("rsync_opts: letters taking arguments, unknown letters, -V") {
+		CHECK(rsync_opts_check("ae", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "--rsh");
+		CHECK(rsync_opts_check("aT", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "--temp-dir");
+		CHECK(rsync_opts_check("af", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("aM", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("a@", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("aQ", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "'Q' is not an rsync short option");
+		CHECK(rsync_opts_check("aV", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("a z", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("a-z", msg, sizeof msg) != NULL);
+	}
+	TEST("rsync exit codes: 0 and 24 are success, 23 is not") {
+		CHECK(rsync_exit_ok(0));
+		CHECK(rsync_exit_ok(24));
+		CHECK(!rsync_exit_ok(23));
+		CHECK(!rsync_exit_ok(255));
+		CHECK_STR(rsync_exit_meaning(23), "partial transfer due to error");
+		CHECK_STR(rsync_exit_meaning(99), "unknown error");
+	}
+	TEST("argv_format: quotes show where each argument starts and ends") {
+		char *argv[] = { "a b", "it's", "new\nline", "tab\there", "caf\xc3\xa9", "", NULL };
+		s = argv_format(argv);
+		CHECK_STR(s, "'a b' 'it'\\''s' $'new\\nline' $'tab\\there' $'caf\\xc3\\xa9' ''");
+		free(s);
+	}
+	UNIT_EXIT();
+}

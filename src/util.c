@@ -7,6 +7,8 @@
 
 #include "util.h"
 
+static void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
@@ -50,16 +52,10 @@ char *xasprintf(const char *fmt, ...)
 {
 	struct buf b = { 0 };
 	va_list ap;
-	int n;
 
+	buf_add(&b, "", 0);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("bad format string");
-	b.s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(b.s, (size_t)n + 1, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	return b.s;
 }
@@ -99,21 +95,36 @@ void buf_addc(struct buf *b, char c)
 	buf_add(b, &c, 1);
 }
 
+/* Format into a small stack buffer first; only a long result is
+ * formatted a second time, straight into the grown buffer. */
+static void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	char small[256];
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	if (n < 0) {
+		va_end(again);
+		return;
+	}
+	buf_grow(b, (size_t)n);
+	if ((size_t)n < sizeof small)
+		memcpy(b->s + b->len, small, (size_t)n + 1);
+	else
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	b->len += (size_t)n;
+}
+
 void buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 void buf_free(struct buf *b)

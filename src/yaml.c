@@ -67,7 +67,12 @@ struct parser {
 enum scalar_ctx { IN_BLOCK, IN_ITEM, IN_FLOW_SEQ, IN_FLOW_KEY, IN_FLOW_VALUE };
 
 static const char single_value_msg[] =
-    "a list item must be a single value: lists of mappings or of lists are not supported";
+    "a list item must be a single value: lists of mappings or of lists are not supported "
+    "(quote the item if it is text)";
+static const char nested_flow_msg[] =
+    "nested flow collections are not supported: use an indented block";
+static const char flow_pair_msg[] =
+    "expected 'key: value' in the flow mapping: write {key: value, ...}";
 
 static int is_ws(char c)
 {
@@ -403,7 +408,7 @@ static int parse_scalar(struct parser *ps, struct ynode *n, const char **pp,
 		return 0;
 	}
 	if (*s == '[' || *s == '{')
-		return fail(ps, s, "nested flow collections are not supported");
+		return fail(ps, s, "%s", nested_flow_msg);
 	if (*s == '-' && spaced(s, e))
 		return fail(ps, s, ctx == IN_BLOCK ? "a list cannot start on its key's line: "
 		    "put each '- item' on a line of its own below the key" : single_value_msg);
@@ -488,12 +493,12 @@ static int parse_flow(struct parser *ps, struct ynode *n, const char *open,
 				const char *end;
 
 				if (*p == '[' || *p == '{')
-					return fail(ps, p, "nested flow collections are not supported");
+					return fail(ps, p, "%s", nested_flow_msg);
 				if (check_plain_start(ps, p, e) ||
 				    flow_plain_end(ps, p, e, closer, IN_FLOW_KEY, &end))
 					return -1;
 				if (end == p)
-					return fail(ps, p, "expected 'key: value' in the flow mapping");
+					return fail(ps, p, "%s", flow_pair_msg);
 				if (!(entry->key = copy_text(ps, p, end)))
 					return -1;
 				p = end;
@@ -504,8 +509,7 @@ static int parse_flow(struct parser *ps, struct ynode *n, const char *open,
 				return -1;
 			p = skip_ws(p, e);
 			if (p == e || *p != ':')
-				return fail(ps, p == e ? key_at : p,
-				    "expected 'key: value' in the flow mapping");
+				return fail(ps, p == e ? key_at : p, "%s", flow_pair_msg);
 			p = skip_ws(p + 1, e);
 			if (p == e || (*p == '#' && is_ws(p[-1])))
 				return unterminated_flow(ps, open);
@@ -526,7 +530,8 @@ static int parse_flow(struct parser *ps, struct ynode *n, const char *open,
 			break;
 		if (p == e || (*p == '#' && is_ws(p[-1])))
 			return unterminated_flow(ps, open);
-		return fail(ps, p, "expected ',' or '%c' in the flow collection", closer);
+		return fail(ps, p, "expected ',' or '%c' in the flow collection: "
+		    "separate entries with ', '", closer);
 	}
 	*after = p + 1;
 	return 0;
@@ -584,7 +589,7 @@ static int parse_key(struct parser *ps, const char *p, const char *e,
 			return fail(ps, p, "expected 'key: value': put a space after the ':'");
 		return fail(ps, p, ps->depth == 1 && !ps->root->child ?
 		    "expected 'key: value': the top level must be a mapping of key: value lines" :
-		    "expected 'key: value'");
+		    "expected 'key: value' (a name, a colon, a space and the value)");
 	}
 	end = colon;
 	while (is_ws(end[-1]))

@@ -24,14 +24,14 @@ enum key {
 	K_REMOTE_HOST, K_REMOTE_PATH, K_REMOTE_USER, K_PRIV_KEY, K_PORT,
 	K_RSYNC_OPTS, K_INTERVAL, K_RECURSE, K_DELETE, K_EXCLUDE,
 	K_SOURCE_PATH, K_INITIAL_SYNC, K_TRANSPORT, K_SSH, K_RSYNC,
-	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, NKEYS
+	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, K_RETRY_MAX, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
 	"remote_host", "remote_path", "remote_user", "priv_key", "port",
 	"rsync_opts", "interval", "recurse", "delete", "exclude",
 	"source_path", "initial_sync", "transport", "ssh", "rsync",
-	"strict_host_key", "known_hosts",
+	"strict_host_key", "known_hosts", "retry_max",
 };
 
 /* Top-level names, for suggestions; defaults and sync are structure the
@@ -67,7 +67,7 @@ struct config_builder *config_builder_new(const char *file)
 	return b;
 }
 
-static void sync_conf_clear(struct sync_conf *c)
+void sync_conf_clear(struct sync_conf *c)
 {
 	size_t i;
 
@@ -85,6 +85,37 @@ static void sync_conf_clear(struct sync_conf *c)
 		free(c->exclude[i]);
 	free(c->exclude);
 	memset(c, 0, sizeof *c);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b)
+{
+	size_t i;
+
+	if (!same_str(a->name, b->name) || !same_str(a->source, b->source) ||
+	    !same_str(a->remote_host, b->remote_host) ||
+	    !same_str(a->remote_user, b->remote_user) ||
+	    !same_str(a->remote_path, b->remote_path) ||
+	    !same_str(a->priv_key, b->priv_key) ||
+	    !same_str(a->rsync_opts, b->rsync_opts) ||
+	    !same_str(a->ssh, b->ssh) || !same_str(a->rsync, b->rsync) ||
+	    !same_str(a->known_hosts, b->known_hosts) ||
+	    a->port != b->port || a->interval_ms != b->interval_ms ||
+	    a->retry_max_ms != b->retry_max_ms ||
+	    a->recurse != b->recurse || a->delete != b->delete ||
+	    a->initial_sync != b->initial_sync ||
+	    a->transport != b->transport ||
+	    a->strict_host_key != b->strict_host_key ||
+	    a->nexclude != b->nexclude)
+		return false;
+	for (i = 0; i < a->nexclude; i++)
+		if (strcmp(a->exclude[i], b->exclude[i]) != 0)
+			return false;
+	return true;	/* the line may differ: it is not behaviour */
 }
 
 void config_builder_free(struct config_builder *b)
@@ -337,6 +368,12 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 		return set_str(&c->rsync_opts, v);
 	case K_INTERVAL:
 		return parse_seconds(b, "interval", v, line, &c->interval_ms);
+	case K_RETRY_MAX:
+		if (parse_seconds(b, "retry_max", v, line, &c->retry_max_ms))
+			return -1;
+		if (c->retry_max_ms < 1000)
+			return config_fail(b, line, 0, "retry_max: '%s' is below 1 second", v);
+		return 0;
 	case K_RECURSE:
 		return parse_bool(b, "recurse", v, line, &c->recurse);
 	case K_DELETE:
@@ -472,6 +509,7 @@ static void inherit(struct section *s, const struct section *d)
 		case K_RSYNC_OPTS: c->rsync_opts = xstrdup(dc->rsync_opts); break;
 		case K_PORT: c->port = dc->port; break;
 		case K_INTERVAL: c->interval_ms = dc->interval_ms; break;
+		case K_RETRY_MAX: c->retry_max_ms = dc->retry_max_ms; break;
 		case K_RECURSE: c->recurse = dc->recurse; break;
 		case K_DELETE: c->delete = dc->delete; break;
 		case K_INITIAL_SYNC: c->initial_sync = dc->initial_sync; break;
@@ -501,6 +539,8 @@ static void apply_builtin(struct section *s)
 		c->rsync_opts = xstrdup("azP");
 	if (!s->set_line[K_INTERVAL])
 		c->interval_ms = 3000;
+	if (!s->set_line[K_RETRY_MAX])
+		c->retry_max_ms = 300 * 1000;
 	if (!s->set_line[K_INITIAL_SYNC])
 		c->initial_sync = true;
 	if (!s->set_line[K_STRICT_HOST_KEY])

@@ -27,6 +27,7 @@ struct sync_conf {
 	int port;
 	char *rsync_opts;	/* short flags without the dash */
 	long interval_ms;
+	long retry_max_ms;	/* cap of the retry back-off */
 	bool recurse;
 	bool delete;
 	bool initial_sync;
@@ -77,6 +78,9 @@ const char *config_error(const struct config_builder *b);
 /* Merge defaults into syncs, check required keys; NULL on error. */
 struct config *config_finish(struct config_builder *b, int flags);
 void config_free(struct config *c);
+void sync_conf_clear(struct sync_conf *c);
+/* Whether two syncs behave the same (their line may differ). */
+bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b);
 
 /* Read and validate a config file. NULL with err filled on error. */
 struct config *config_load(const char *path, int flags, char *err,

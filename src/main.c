@@ -133,8 +133,7 @@ int main(int argc, char *argv[])
 	int opt, status, pidfd = -1;
 	char err[1024];
 	struct config *cfg;
-	struct sync *syncs;
-	size_t i;
+	struct daemon d = { 0 };
 
 	while ((opt = getopt_long(argc, argv, "c:tn1dp:vVh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -189,19 +188,18 @@ int main(int argc, char *argv[])
 
 	log_info("poni %s starting: %zu sync%s from %s%s", VERSION, cfg->nsyncs,
 	    cfg->nsyncs == 1 ? "" : "s", config_path, dry_run ? " (dry run)" : "");
-	syncs = xcalloc(cfg->nsyncs, sizeof *syncs);
-	for (i = 0; i < cfg->nsyncs; i++)
-		sync_init(&syncs[i], &cfg->syncs[i], dry_run, once);
-	status = loop_run(syncs, cfg->nsyncs, once);
-	for (i = 0; i < cfg->nsyncs; i++)
-		sync_free(&syncs[i]);
-	free(syncs);
+	d.config_path = config_path;
+	d.dry_run = dry_run;
+	d.once = once;
+	d.verbose = verbose;
+	daemon_set_config(&d, cfg);
+	status = loop_run(&d);
+	daemon_free(&d);
 	log_info("stopped");
 	if (pidfd >= 0) {
 		unlink(pidfile);
 		close(pidfd);
 	}
-	config_free(cfg);
 	log_close();
 	return status;
 }

@@ -4,10 +4,13 @@
  * change until it fires joins the same run. A change while rsync runs
  * marks the sync dirty, which gives exactly one more run after it (its
  * timer counted from that change). Runs of one sync never overlap. A
- * failed run is retried after 1 s, doubling up to 5 minutes; every run
+ * failed run is retried after 1 s, doubling up to retry_max; every run
  * is a full rsync of the source, so a retry carries every change seen
- * meanwhile and nothing pending is lost. */
+ * meanwhile and nothing pending is lost, however long the target is
+ * down, in constant memory. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -17,26 +20,42 @@
 #include "util.h"
 
 #define BACKOFF_FIRST_MS 1000L
-#define BACKOFF_MAX_MS (300L * 1000)
 #define SOURCE_RETRY_MS (10L * 1000)
+/* While the watch limit leaves directories unwatched: a full sync and a
+ * new try to place the missing watches this often. */
+#define FALLBACK_MS (10L * 1000)
 
-void sync_init(struct sync *s, struct sync_conf *conf, bool dry_run, bool once)
+struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 {
+	struct sync *s = xcalloc(1, sizeof *s);
 	struct buf b = { 0 };
-	char *target = sync_target(conf);
+	char *target;
 
-	memset(s, 0, sizeof *s);
-	s->conf = conf;
+	s->conf = *conf;
+	memset(conf, 0, sizeof *conf);
 	s->dry_run = dry_run;
 	s->once = once;
 	s->state = SYNC_IDLE;
-	s->due = SYNC_NO_DUE;
+	s->due = s->rescan_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
-	buf_add_escaped(&b, conf->source);
+	target = sync_target(&s->conf);
+	buf_add_escaped(&b, s->conf.source);
 	buf_adds(&b, " -> ");
 	buf_add_escaped(&b, target);
 	free(target);
 	s->label = b.s;
+	return s;
+}
+
+void sync_free(struct sync *s)
+{
+	if (!s)
+		return;
+	sync_stop_watching(s);
+	sync_conf_clear(&s->conf);
+	free(s->label);
+	free(s->last_error);
+	free(s);
 }
 
 static void schedule(struct sync *s, enum sync_state state, long long due)
@@ -45,10 +64,32 @@ static void schedule(struct sync *s, enum sync_state state, long long due)
 	s->due = due;
 }
 
+/* After a start or rescan: enter, stay in or leave the fallback mode of
+ * periodic full syncs that covers directories the watch limit left
+ * unwatched. */
+static void check_watch_limit(struct sync *s, long long now, bool first)
+{
+	size_t missing = s->watcher ? watcher_missing(s->watcher) : 0;
+
+	if (!missing) {
+		if (s->rescan_due != SYNC_NO_DUE)
+			log_info("sync %s: every directory is watched again", s->label);
+		s->rescan_due = SYNC_NO_DUE;
+		return;
+	}
+	if (first || s->rescan_due == SYNC_NO_DUE)
+		log_error("sync %s: the inotify watch limit left %zu director%s unwatched: "
+		    "raise fs.inotify.max_user_watches (now %ld) by at least %zu; "
+		    "meanwhile a full sync runs every %ld s",
+		    s->label, missing, missing == 1 ? "y" : "ies",
+		    watch_limit(), missing, FALLBACK_MS / 1000);
+	s->rescan_due = now + FALLBACK_MS;
+}
+
 /* Place the watches; on failure wait for the source to appear. */
 static int start_watching(struct sync *s, long long now)
 {
-	if (!s->watcher && !(s->watcher = watcher_new(s->conf))) {
+	if (!s->watcher && !(s->watcher = watcher_new(&s->conf))) {
 		log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
 		    strerror(errno), errno == EMFILE ?
 		    " (raise fs.inotify.max_user_instances)" : "");
@@ -66,6 +107,7 @@ static int start_watching(struct sync *s, long long now)
 	}
 	log_info("sync %s: watching %zu director%s", s->label,
 	    watcher_count(s->watcher), watcher_count(s->watcher) == 1 ? "y" : "ies");
+	check_watch_limit(s, now, true);
 	return 0;
 }
 
@@ -77,23 +119,27 @@ void sync_start(struct sync *s, long long now)
 	}
 	if (start_watching(s, now) < 0)
 		return;
-	if (s->conf->initial_sync)
+	if (s->conf.initial_sync)
 		schedule(s, SYNC_PENDING, now);
 }
 
-static void changed(struct sync *s, long long now)
+/* A change: the run is due delay ms from now, or joins what is armed. */
+static void changed(struct sync *s, long long now, long delay)
 {
 	switch (s->state) {
 	case SYNC_IDLE:
-		schedule(s, SYNC_PENDING, now + s->conf->interval_ms);
+		schedule(s, SYNC_PENDING, now + delay);
+		break;
+	case SYNC_PENDING:	/* joins the armed run */
+		if (now + delay < s->due)
+			s->due = now + delay;
 		break;
 	case SYNC_RUNNING:
 		if (!s->dirty) {
 			s->dirty = true;
-			s->dirty_since = now;
+			s->dirty_since = now - (s->conf.interval_ms - delay);
 		}
 		break;
-	case SYNC_PENDING:	/* joins the armed run */
 	case SYNC_BACKOFF:	/* joins the retry */
 	case SYNC_WAITING:
 		break;
@@ -113,13 +159,17 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
 			log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
 			buf_free(&b);
 		}
-		changed(s, now);
+		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_OVERFLOW:
-		log_warn("sync %s: inotify queue overflow, events were lost; "
-		    "the next run syncs everything (raise fs.inotify.max_queued_events to avoid this)",
+		/* Creations of directories may be among the lost events:
+		 * watch what is missing, then sync everything. */
+		log_warn("sync %s: inotify queue overflow, events were lost; rescanning and "
+		    "syncing everything (raise fs.inotify.max_queued_events to avoid this)",
 		    s->label);
-		changed(s, now);
+		watcher_rescan(s->watcher);
+		check_watch_limit(s, now, false);
+		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_SOURCE_GONE:
 		if (s->source_gone)
@@ -136,7 +186,7 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
 
 static void run(struct sync *s, long long now)
 {
-	char **argv = rsync_argv(s->conf);
+	char **argv = rsync_argv(&s->conf);
 	char *line = argv_format(argv);
 
 	s->dirty = false;
@@ -156,7 +206,7 @@ static void run(struct sync *s, long long now)
 		int err = errno;
 		argv_free(argv);
 		s->proc.errlen = 0;
-		log_error("sync %s: cannot start %s: %s", s->label, s->conf->rsync, strerror(err));
+		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
 		sync_on_exit(s, -1, now);
 		return;
 	}
@@ -164,8 +214,25 @@ static void run(struct sync *s, long long now)
 	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 }
 
+long long sync_next_due(const struct sync *s)
+{
+	if (s->due == SYNC_NO_DUE)
+		return s->rescan_due;
+	if (s->rescan_due == SYNC_NO_DUE || s->due < s->rescan_due)
+		return s->due;
+	return s->rescan_due;
+}
+
 void sync_on_due(struct sync *s, long long now)
 {
+	if (s->rescan_due != SYNC_NO_DUE && s->rescan_due <= now) {
+		if (s->watcher)
+			watcher_rescan(s->watcher);
+		check_watch_limit(s, now, false);
+		changed(s, now, 0);	/* the fallback's full sync */
+	}
+	if (s->due == SYNC_NO_DUE || s->due > now)
+		return;
 	switch (s->state) {
 	case SYNC_PENDING:
 	case SYNC_BACKOFF:
@@ -175,12 +242,13 @@ void sync_on_due(struct sync *s, long long now)
 		if (s->watcher) {	/* the source went away: drop its watches */
 			watcher_free(s->watcher);
 			s->watcher = NULL;
+			s->rescan_due = SYNC_NO_DUE;
 		}
 		s->source_gone = false;
 		if (start_watching(s, now) < 0)
 			return;
 		log_info("sync %s: the source is there", s->label);
-		if (s->conf->initial_sync)
+		if (s->conf.initial_sync)
 			run(s, now);
 		else
 			schedule(s, SYNC_IDLE, SYNC_NO_DUE);
@@ -210,38 +278,46 @@ static char *error_text(const struct proc *p)
 	return b.s;
 }
 
+/* Log a failed run and remember why, for SIGUSR1. */
+static void log_failure(struct sync *s, int status, long long took)
+{
+	char *text = error_text(&s->proc), *why;
+
+	if (status < 0)
+		why = xasprintf("rsync did not start");
+	else if (WIFSIGNALED(status))
+		why = xasprintf("rsync killed by signal %d", WTERMSIG(status));
+	else
+		why = xasprintf("rsync exit %d (%s)", WEXITSTATUS(status),
+		    rsync_exit_meaning(WEXITSTATUS(status)));
+	free(s->last_error);
+	s->last_error = *text ? xasprintf("%s: %s", why, text) : xstrdup(why);
+	s->last_error_time = time(NULL);
+	log_error("sync %s: failed in %lld.%03lld s: %s", s->label, took / 1000,
+	    took % 1000, s->last_error);
+	free(why);
+	free(text);
+}
+
 void sync_on_exit(struct sync *s, int status, long long now)
 {
 	long long took = now - s->run_started;
 	long backoff;
-	char *text;
-	int code = -1, i;
+	int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, i;
 
 	proc_finish(&s->proc);
 	s->runs++;
-	if (status >= 0 && WIFEXITED(status))
-		code = WEXITSTATUS(status);
 	s->last_ok = code >= 0 && rsync_exit_ok(code);
 	if (s->last_ok) {
 		s->failures = 0;
+		s->last_ok_time = time(NULL);
 		log_info("sync %s: ok in %lld.%03lld s%s", s->label, took / 1000, took % 1000,
 		    code == 24 ? " (some files vanished during the run)" : "");
-	} else {
-		text = error_text(&s->proc);
-		if (status >= 0 && WIFSIGNALED(status))
-			log_error("sync %s: failed in %lld.%03lld s: rsync killed by signal %d%s%s",
-			    s->label, took / 1000, took % 1000, WTERMSIG(status),
-			    *text ? ": " : "", text);
-		else if (code >= 0)
-			log_error("sync %s: failed in %lld.%03lld s: rsync exit %d (%s)%s%s",
-			    s->label, took / 1000, took % 1000, code, rsync_exit_meaning(code),
-			    *text ? ": " : "", text);
-		else
-			log_error("sync %s: failed: rsync did not start", s->label);
-		free(text);
+	} else if (!s->retired) {
+		log_failure(s, status, took);
 	}
 	s->proc.errlen = 0;
-	if (s->once) {
+	if (s->once || s->retired) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 		return;
 	}
@@ -252,16 +328,16 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	if (!s->last_ok) {
 		s->failures++;
 		backoff = BACKOFF_FIRST_MS;
-		for (i = 1; i < s->failures && backoff < BACKOFF_MAX_MS; i++)
+		for (i = 1; i < s->failures && backoff < s->conf.retry_max_ms; i++)
 			backoff *= 2;
-		if (backoff > BACKOFF_MAX_MS)
-			backoff = BACKOFF_MAX_MS;
-		log_warn("sync %s: retry in %ld s", s->label, backoff / 1000);
+		if (backoff > s->conf.retry_max_ms)
+			backoff = s->conf.retry_max_ms;
+		log_warn("sync %s: retry in %ld.%03ld s", s->label, backoff / 1000, backoff % 1000);
 		schedule(s, SYNC_BACKOFF, now + backoff);
 		return;
 	}
 	if (s->dirty) {
-		long long due = s->dirty_since + s->conf->interval_ms;
+		long long due = s->dirty_since + s->conf.interval_ms;
 		schedule(s, SYNC_PENDING, due > now ? due : now);
 	} else {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
@@ -272,11 +348,43 @@ void sync_stop_watching(struct sync *s)
 {
 	watcher_free(s->watcher);
 	s->watcher = NULL;
+	s->rescan_due = SYNC_NO_DUE;
 }
 
-void sync_free(struct sync *s)
+void sync_retire(struct sync *s)
 {
+	s->retired = true;
 	sync_stop_watching(s);
-	free(s->label);
-	s->label = NULL;
+	if (s->state == SYNC_RUNNING)
+		proc_signal(&s->proc, SIGTERM);
+	else
+		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+}
+
+static void format_time(char *out, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (!t || !localtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, len, "never");
+}
+
+void sync_log_status(const struct sync *s, long long now)
+{
+	static const char *const names[] = {
+		"idle", "pending", "running", "backing off", "waiting for the source"
+	};
+	char ok[32], failed[32], next[64] = "";
+
+	format_time(ok, sizeof ok, s->last_ok_time);
+	format_time(failed, sizeof failed, s->last_error_time);
+	if (s->due != SYNC_NO_DUE)
+		snprintf(next, sizeof next, " (next try in %lld.%lld s)",
+		    (s->due > now ? s->due - now : 0) / 1000,
+		    (s->due > now ? s->due - now : 0) % 1000 / 100);
+	log_info("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
+	    s->label, names[s->state], next, s->dirty ? ", changed since the run began" : "",
+	    s->watcher ? watcher_count(s->watcher) : 0,
+	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",
+	    ok, failed, s->last_error ? ": " : "", s->last_error ? s->last_error : "");
 }

@@ -6,6 +6,7 @@
 #define PONI_SYNC_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "config.h"
 #include "spawn.h"
@@ -22,14 +23,16 @@ enum sync_state {
 #define SYNC_NO_DUE (-1LL)
 
 struct sync {
-	struct sync_conf *conf;
+	struct sync_conf conf;	/* owned */
 	struct watcher *watcher;	/* NULL in --once mode or while waiting */
 	char *label;		/* "SOURCE -> TARGET", escaped for the log */
 	enum sync_state state;
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
+	long long rescan_due;	/* watch limit fallback: next full sync */
 	bool dirty;		/* changed while running: one more run */
-	bool source_gone;	/* seen by the watcher: wait for it */
 	long long dirty_since;
+	bool source_gone;	/* seen by the watcher: wait for it */
+	bool retired;		/* removed by a reload: freed once reaped */
 	struct proc proc;
 	long long run_started;
 	int failures;		/* in a row, for the back-off */
@@ -37,19 +40,28 @@ struct sync {
 	bool once;		/* --once: one run, no watching */
 	int runs;		/* finished runs */
 	bool last_ok;
+	time_t last_ok_time;	/* wall clock of the last success, or 0 */
+	char *last_error;	/* the last failure, for SIGUSR1 */
+	time_t last_error_time;
 };
 
-void sync_init(struct sync *s, struct sync_conf *conf, bool dry_run, bool once);
+/* A new sync taking over *conf (which is left zeroed). */
+struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once);
+void sync_free(struct sync *s);
 /* Start watching (unless once) and schedule the initial sync. */
 void sync_start(struct sync *s, long long now);
 /* The watcher's callback: ctx is the struct sync. */
 watch_fn sync_on_watch;
-/* Called by the loop when now >= s->due. */
+/* The earliest time the sync wants sync_on_due, or SYNC_NO_DUE. */
+long long sync_next_due(const struct sync *s);
 void sync_on_due(struct sync *s, long long now);
 /* Called by the loop when the sync's rsync was reaped. */
 void sync_on_exit(struct sync *s, int status, long long now);
 /* Stop watching; a running rsync keeps running. */
 void sync_stop_watching(struct sync *s);
-void sync_free(struct sync *s);
+/* Removed from the config: stop watching, stop its rsync. */
+void sync_retire(struct sync *s);
+/* Log one line of state for SIGUSR1. */
+void sync_log_status(const struct sync *s, long long now);
 
 #endif

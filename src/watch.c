@@ -47,7 +47,7 @@ struct watcher {
 	struct node **buckets;
 	size_t nbuckets;
 	size_t count;
-	int limit_logged;
+	size_t missing;		/* directories the watch limit left unwatched */
 };
 
 struct watcher *watcher_new(const struct sync_conf *conf)
@@ -179,23 +179,52 @@ static int excluded(const struct watcher *w, const char *relpath, int is_dir)
 	return exclude_match(w->conf->exclude, w->conf->nexclude, path, is_dir);
 }
 
-static void log_watch_limit(struct watcher *w, const char *path)
+long watch_limit(void)
 {
-	char value[32] = "?";
-	FILE *f;
+	char value[32];
+	long limit = -1;
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
 
-	if (w->limit_logged++)
-		return;
-	if ((f = fopen("/proc/sys/fs/inotify/max_user_watches", "re"))) {
-		if (!fgets(value, sizeof value, f))
-			strcpy(value, "?");
-		value[strcspn(value, "\n")] = '\0';
+	if (f) {
+		if (fgets(value, sizeof value, f))
+			limit = strtol(value, NULL, 10);
 		fclose(f);
 	}
-	log_error("inotify watch limit reached at %s: fs.inotify.max_user_watches is %s "
-	    "and %zu watches are in use; raise it (sysctl -w fs.inotify.max_user_watches=N); "
-	    "changes below unwatched directories are not seen until the next full sync",
-	    path, value, w->count);
+	return limit;
+}
+
+/* How many directories are below path (itself included): what the
+ * watch limit left unwatched, for the log. Iterative, like scan. */
+static size_t count_dirs(const char *path)
+{
+	char **todo = xmalloc(sizeof *todo);
+	size_t ntodo = 0, cap = 1, count = 0;
+
+	todo[ntodo++] = xstrdup(path);
+	while (ntodo) {
+		char *dir = todo[--ntodo];
+		struct dirent *de;
+		DIR *d = opendir(dir);
+
+		count++;
+		while (d && (de = readdir(d))) {
+			struct stat st;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (de->d_type != DT_DIR && (de->d_type != DT_UNKNOWN ||
+			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode)))
+				continue;
+			if (ntodo == cap)
+				todo = xrealloc(todo, (cap *= 2) * sizeof *todo);
+			todo[ntodo++] = xasprintf("%s/%s", dir, de->d_name);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	free(todo);
+	return count;
 }
 
 /* Forget top and everything below it; drop the kernel's watches too
@@ -239,15 +268,17 @@ static struct node *add_watch(struct watcher *w, struct node *parent,
 
 	if (wd < 0) {
 		if (errno == ENOSPC)
-			log_watch_limit(w, path);
+			w->missing += w->conf->recurse ? count_dirs(path) : 1;
 		else if (errno != ENOENT && errno != ENOTDIR)
 			log_warn("cannot watch %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((n = find(w, wd))) {
-		/* Already watched under another name: it was moved and the
-		 * move is not seen yet. Forget the old place (keeping the
-		 * kernel's watches, which the caller's scan finds again). */
+		if (n->parent == parent && strcmp(n->name, name) == 0)
+			return n;	/* a rescan finding what it knows */
+		/* Watched under another name: it was moved and the move is
+		 * not seen yet. Forget the old place (keeping the kernel's
+		 * watches, which the caller's scan finds again). */
 		if (n == w->root)
 			return NULL;
 		remove_tree(w, n, 0);
@@ -338,11 +369,25 @@ int watcher_start(struct watcher *w)
 		w->file_name = xstrdup(slash + 1);
 		w->exclude_prefix = xstrdup("");
 	}
+	w->missing = 0;
 	if (!(w->root = add_watch(w, NULL, "", w->dir)))
 		return -1;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
 	return 0;
+}
+
+size_t watcher_rescan(struct watcher *w)
+{
+	w->missing = 0;
+	if (w->root && !w->file_name && w->conf->recurse)
+		scan(w, w->root);
+	return w->missing;
+}
+
+size_t watcher_missing(const struct watcher *w)
+{
+	return w->missing;
 }
 
 /* One event of a directory source. */

@@ -28,5 +28,14 @@ int watcher_start(struct watcher *w);
 /* Read the pending inotify events and report them through fn. */
 void watcher_read(struct watcher *w, watch_fn *fn, void *ctx);
 size_t watcher_count(const struct watcher *w);
+/* How many directories the watch limit (fs.inotify.max_user_watches)
+ * left unwatched at the last start or rescan. */
+size_t watcher_missing(const struct watcher *w);
+/* Walk the tree again and watch what is not watched yet (after a queue
+ * overflow, or to retry after the watch limit). Returns how many
+ * directories are still unwatched. */
+size_t watcher_rescan(struct watcher *w);
+/* fs.inotify.max_user_watches, or -1. */
+long watch_limit(void);
 
 #endif

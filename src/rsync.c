@@ -115,14 +115,43 @@ static void push(char ***argv, size_t *n, char *arg)
 	(*argv)[*n] = NULL;
 }
 
-char **rsync_argv(const struct sync_conf *s)
+char *rsync_list_base(const struct sync_conf *s, char **prefix)
 {
-	char **argv = NULL;
+	size_t len = strlen(s->source);
+	const char *name;
+
+	if (s->source[len - 1] == '/') {	/* "/a/b/" syncs b's contents */
+		*prefix = xstrdup("");
+		return xstrdup(s->source);
+	}
+	name = strrchr(s->source, '/') + 1;	/* "/a/b" syncs b itself */
+	*prefix = xasprintf("%s/", name);
+	return xstrndup(s->source, (size_t)(name - s->source));
+}
+
+char **rsync_argv(const struct sync_conf *s, int from_list)
+{
+	char **argv = NULL, *prefix;
+	const char *slash;
 	size_t n = 0, i;
 
 	push(&argv, &n, xstrdup(s->rsync));
 	if (*s->rsync_opts)
 		push(&argv, &n, xasprintf("-%s", s->rsync_opts));
+	if (from_list) {
+		/* with --files-from, -a does not imply -r: recurse into
+		 * listed directories (new ones) when the user's flags
+		 * recurse at all */
+		if (strpbrk(s->rsync_opts, "ar"))
+			push(&argv, &n, xstrdup("-r"));
+		/* The listed paths are known to have changed: transfer them
+		 * even when size and mtime look the same (a rewrite of the
+		 * same size within the same second as the last run). */
+		push(&argv, &n, xstrdup("--ignore-times"));
+		push(&argv, &n, xstrdup("--files-from=-"));
+		push(&argv, &n, xstrdup("--from0"));
+		push(&argv, &n, xstrdup(s->delete ? "--delete-missing-args" : "--ignore-missing-args"));
+	}
 	if (s->delete)
 		push(&argv, &n, xstrdup("--delete"));
 	for (i = 0; i < s->nexclude; i++)
@@ -131,13 +160,21 @@ char **rsync_argv(const struct sync_conf *s)
 		push(&argv, &n, xstrdup("-e"));
 		push(&argv, &n, rsh_command(s));
 	}
-	push(&argv, &n, xstrdup(s->source));
+	if (from_list) {
+		push(&argv, &n, rsync_list_base(s, &prefix));
+		free(prefix);
+	} else {
+		push(&argv, &n, xstrdup(s->source));
+	}
+	/* remote_path is always a directory: with its trailing slash rsync
+	 * creates it for a file source too, instead of a file of its name */
+	slash = s->remote_path[strlen(s->remote_path) - 1] == '/' ? "" : "/";
 	if (s->transport == TRANSPORT_LOCAL)
-		push(&argv, &n, xstrdup(s->remote_path));
+		push(&argv, &n, xasprintf("%s%s", s->remote_path, slash));
 	else if (strchr(s->remote_host, ':'))	/* IPv6 address */
-		push(&argv, &n, xasprintf("[%s]:%s", s->remote_host, s->remote_path));
+		push(&argv, &n, xasprintf("[%s]:%s%s", s->remote_host, s->remote_path, slash));
 	else
-		push(&argv, &n, xasprintf("%s:%s", s->remote_host, s->remote_path));
+		push(&argv, &n, xasprintf("%s:%s%s", s->remote_host, s->remote_path, slash));
 	return argv;
 }
 

@@ -5,8 +5,15 @@
 
 #include "config.h"
 
-/* The argv for a run of s: NULL-terminated, free with argv_free. */
-char **rsync_argv(const struct sync_conf *s);
+/* The argv for a run of s: NULL-terminated, free with argv_free. A full
+ * run syncs the whole source; a run from_list reads the changed paths,
+ * NUL-separated, from its stdin (--files-from=- --from0), relative to
+ * the base that rsync_list_base gives. */
+char **rsync_argv(const struct sync_conf *s, int from_list);
+/* The directory the listed paths are relative to, and the prefix that
+ * turns a path relative to the source into one relative to that base:
+ * "/a/b/" gives "/a/b/" and ""; "/a/b" gives "/a/" and "b/". */
+char *rsync_list_base(const struct sync_conf *s, char **prefix);
 void argv_free(char **argv);
 
 /* "partial transfer due to error" for 23, and so on. */

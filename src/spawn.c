@@ -1,5 +1,6 @@
 /* Children started with posix_spawnp: no shell, every argument its own
- * argv element. The child gets stdin and stdout on /dev/null (rsync -P's
+ * argv element. The child gets stdin from the caller's fd or /dev/null,
+ * stdout on /dev/null (rsync -P's
  * progress never reaches the log), stderr on a pipe whose tail poni keeps
  * for the log, default signal handling, an empty signal mask, and its own
  * process group so that rsync and the ssh it starts can be stopped
@@ -16,7 +17,7 @@
 
 extern char **environ;
 
-int proc_start(struct proc *p, char *const argv[])
+int proc_start(struct proc *p, char *const argv[], int stdin_fd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -42,7 +43,8 @@ int proc_start(struct proc *p, char *const argv[])
 		posix_spawn_file_actions_destroy(&fa);
 		goto fail_pipe;
 	}
-	if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
+	if ((rc = stdin_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0) :
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
 	    (rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) ||
 	    (rc = posix_spawn_file_actions_adddup2(&fa, errpipe[1], 2)) ||
 	    (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |

@@ -1,5 +1,4 @@
-/* Starting rsync and ssh with posix_spawn: no shell, stdin and stdout on
- * /dev/null, stderr captured, each child in its own process group. */
+/* Starting rsync and ssh with posix_spawn: no shell, stdout on /dev/null, stderr captured, each child in its own process group. */
 #ifndef PONI_SPAWN_H
 #define PONI_SPAWN_H
 
@@ -15,8 +14,9 @@ struct proc {
 	size_t errlen;
 };
 
-/* Start argv[0] (looked up in PATH). Returns 0, or -1 with errno. */
-int proc_start(struct proc *p, char *const argv[]);
+/* Start argv[0] (looked up in PATH) with stdin_fd as its stdin (-1:
+ * /dev/null). Returns 0, or -1 with errno. */
+int proc_start(struct proc *p, char *const argv[], int stdin_fd);
 /* Read what the child wrote to stderr; keeps the tail. Closes err_fd at
  * end of file. */
 void proc_read_stderr(struct proc *p);

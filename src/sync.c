@@ -3,17 +3,23 @@
  * The first change after a quiet time arms a timer of "interval"; every
  * change until it fires joins the same run. A change while rsync runs
  * marks the sync dirty, which gives exactly one more run after it (its
- * timer counted from that change). Runs of one sync never overlap. A
- * failed run is retried after 1 s, doubling up to retry_max; every run
- * is a full rsync of the source, so a retry carries every change seen
- * meanwhile and nothing pending is lost, however long the target is
- * down, in constant memory. */
+ * timer counted from that change). Runs of one sync never overlap.
+ *
+ * A run transfers just the paths that changed (rsync --files-from) when
+ * they are known; a full run of the whole source is made at start, when
+ * the source comes back, after lost events, past the bound of the path
+ * set, and to retry a failed run: a failed run is retried after 1 s,
+ * doubling up to retry_max, and its retry, being full, carries every
+ * change seen meanwhile, so nothing pending is lost however long the
+ * target is down, in bounded memory. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "rsync.h"
 #include "sync.h"
@@ -47,11 +53,19 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	return s;
 }
 
+static void unhold_all(struct sync *s)
+{
+	while (s->nheld)
+		free(s->held[--s->nheld].path);
+}
+
 void sync_free(struct sync *s)
 {
 	if (!s)
 		return;
 	sync_stop_watching(s);
+	unhold_all(s);
+	pathset_clear(&s->pending);
 	sync_conf_clear(&s->conf);
 	free(s->label);
 	free(s->last_error);
@@ -113,6 +127,7 @@ static int start_watching(struct sync *s, long long now)
 
 void sync_start(struct sync *s, long long now)
 {
+	pathset_everything(&s->pending);
 	if (s->once) {
 		schedule(s, SYNC_PENDING, now);
 		return;
@@ -146,11 +161,40 @@ static void changed(struct sync *s, long long now, long delay)
 	}
 }
 
-void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
+static int held_index(const struct sync *s, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->nheld; i++)
+		if (strcmp(s->held[i].path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void unhold(struct sync *s, size_t i)
+{
+	free(s->held[i].path);
+	s->held[i] = s->held[--s->nheld];
+}
+
+/* Hold a new file back until it is closed; false when too many are. */
+static bool hold(struct sync *s, const char *path, long long now)
+{
+	if (held_index(s, path) >= 0)
+		return true;
+	if (s->nheld == SYNC_MAX_HELD)
+		return false;
+	s->held[s->nheld].path = xstrdup(path);
+	s->held[s->nheld++].until = now + SYNC_HOLD_MS;
+	return true;
+}
+
+void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
 	struct buf b = { 0 };
+	int i;
 
 	switch (ev) {
 	case WATCH_CHANGED:
@@ -159,6 +203,17 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
 			log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
 			buf_free(&b);
 		}
+		if (*relpath)
+			pathset_add(&s->pending, relpath);
+		else
+			pathset_everything(&s->pending);	/* a file source */
+		if ((flags & WATCH_OPENED) && hold(s, relpath, now))
+			break;
+		i = held_index(s, relpath);
+		if ((flags & WATCH_WRITTEN) && i >= 0)
+			break;		/* still being written: wait for its close */
+		if (i >= 0)
+			unhold(s, (size_t)i);
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_OVERFLOW:
@@ -169,6 +224,7 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
 		    s->label);
 		watcher_rescan(s->watcher);
 		check_watch_limit(s, now, false);
+		pathset_everything(&s->pending);
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_SOURCE_GONE:
@@ -184,17 +240,62 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath)
 	}
 }
 
+/* The pending paths, NUL-separated in an unlinked temporary file, as
+ * rsync's stdin. -1 when that cannot be done: make a full run then. */
+static int write_list(struct sync *s)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *path, *prefix, *base;
+	int fd;
+
+	path = xasprintf("%s/poni-list.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	if (fd < 0) {
+		log_warn("sync %s: cannot write the list of changed paths: %s; syncing everything",
+		    s->label, strerror(errno));
+		return -1;
+	}
+	base = rsync_list_base(&s->conf, &prefix);
+	free(base);
+	if (pathset_write(&s->pending, fd, prefix) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		log_warn("sync %s: cannot write the list of changed paths: %s; syncing everything",
+		    s->label, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(prefix);
+	return fd;
+}
+
 static void run(struct sync *s, long long now)
 {
-	char **argv = rsync_argv(&s->conf);
-	char *line = argv_format(argv);
+	/* recurse: false watches the top directory only, so each run is a
+	 * full one that also carries what changed below it */
+	bool full = s->pending.everything || s->once || !s->conf.recurse;
+	int list_fd = -1;
+	char **argv, *line;
 
+	if (!full && pathset_empty(&s->pending)) {
+		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
+		return;
+	}
+	if (!full && (list_fd = write_list(s)) < 0)
+		full = true;
+	s->run_paths = full ? 0 : s->pending.count;
+	pathset_clear(&s->pending);
+	argv = rsync_argv(&s->conf, !full);
+	line = argv_format(argv);
 	s->dirty = false;
 	s->run_started = now;
 	if (s->dry_run) {
 		log_info("sync %s: would run: %s", s->label, line);
 		free(line);
 		argv_free(argv);
+		if (list_fd >= 0)
+			close(list_fd);
 		s->runs++;
 		s->last_ok = true;
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
@@ -202,33 +303,49 @@ static void run(struct sync *s, long long now)
 	}
 	log_debug("sync %s: running %s", s->label, line);
 	free(line);
-	if (proc_start(&s->proc, argv) < 0) {
+	if (proc_start(&s->proc, argv, list_fd) < 0) {
 		int err = errno;
 		argv_free(argv);
+		if (list_fd >= 0)
+			close(list_fd);
 		s->proc.errlen = 0;
 		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
 		sync_on_exit(s, -1, now);
 		return;
 	}
+	if (list_fd >= 0)
+		close(list_fd);
 	argv_free(argv);
 	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 }
 
 long long sync_next_due(const struct sync *s)
 {
-	if (s->due == SYNC_NO_DUE)
-		return s->rescan_due;
-	if (s->rescan_due == SYNC_NO_DUE || s->due < s->rescan_due)
-		return s->due;
-	return s->rescan_due;
+	long long next = s->due;
+	size_t i;
+
+	if (s->rescan_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->rescan_due < next))
+		next = s->rescan_due;
+	for (i = 0; i < s->nheld; i++)
+		if (next == SYNC_NO_DUE || s->held[i].until < next)
+			next = s->held[i].until;
+	return next;
 }
 
 void sync_on_due(struct sync *s, long long now)
 {
+	size_t i;
+
+	for (i = 0; i < s->nheld; i++)
+		if (s->held[i].until <= now) {	/* kept open: sync it now */
+			unhold(s, i--);
+			changed(s, now, s->conf.interval_ms);
+		}
 	if (s->rescan_due != SYNC_NO_DUE && s->rescan_due <= now) {
 		if (s->watcher)
 			watcher_rescan(s->watcher);
 		check_watch_limit(s, now, false);
+		pathset_everything(&s->pending);
 		changed(s, now, 0);	/* the fallback's full sync */
 	}
 	if (s->due == SYNC_NO_DUE || s->due > now)
@@ -245,9 +362,11 @@ void sync_on_due(struct sync *s, long long now)
 			s->rescan_due = SYNC_NO_DUE;
 		}
 		s->source_gone = false;
+		unhold_all(s);
 		if (start_watching(s, now) < 0)
 			return;
 		log_info("sync %s: the source is there", s->label);
+		pathset_everything(&s->pending);
 		if (s->conf.initial_sync)
 			run(s, now);
 		else
@@ -311,10 +430,19 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	if (s->last_ok) {
 		s->failures = 0;
 		s->last_ok_time = time(NULL);
-		log_info("sync %s: ok in %lld.%03lld s%s", s->label, took / 1000, took % 1000,
-		    code == 24 ? " (some files vanished during the run)" : "");
-	} else if (!s->retired) {
-		log_failure(s, status, took);
+		if (s->run_paths)
+			log_info("sync %s: ok in %lld.%03lld s (%zu path%s)%s", s->label,
+			    took / 1000, took % 1000, s->run_paths, s->run_paths == 1 ? "" : "s",
+			    code == 24 ? ", some files vanished during the run" : "");
+		else
+			log_info("sync %s: ok in %lld.%03lld s (full)%s", s->label,
+			    took / 1000, took % 1000,
+			    code == 24 ? ", some files vanished during the run" : "");
+	} else {
+		/* The retry syncs everything: what this run carried too. */
+		pathset_everything(&s->pending);
+		if (!s->retired)
+			log_failure(s, status, took);
 	}
 	s->proc.errlen = 0;
 	if (s->once || s->retired) {

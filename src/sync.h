@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "pathset.h"
 #include "spawn.h"
 #include "watch.h"
 
@@ -22,6 +23,17 @@ enum sync_state {
 
 #define SYNC_NO_DUE (-1LL)
 
+/* A new regular file is held back until it is closed (or this long), so
+ * that writing it gives one run, not one for the create and one for the
+ * close; a file kept open (a log) is synced when the hold runs out. */
+#define SYNC_HOLD_MS 1000
+#define SYNC_MAX_HELD 64
+
+struct held_file {
+	char *path;
+	long long until;
+};
+
 struct sync {
 	struct sync_conf conf;	/* owned */
 	struct watcher *watcher;	/* NULL in --once mode or while waiting */
@@ -29,6 +41,9 @@ struct sync {
 	enum sync_state state;
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
 	long long rescan_due;	/* watch limit fallback: next full sync */
+	struct pathset pending;	/* what changed since the last run began */
+	struct held_file held[SYNC_MAX_HELD];
+	size_t nheld;
 	bool dirty;		/* changed while running: one more run */
 	long long dirty_since;
 	bool source_gone;	/* seen by the watcher: wait for it */
@@ -39,6 +54,7 @@ struct sync {
 	bool dry_run;
 	bool once;		/* --once: one run, no watching */
 	int runs;		/* finished runs */
+	size_t run_paths;	/* paths listed for the run, 0: a full run */
 	bool last_ok;
 	time_t last_ok_time;	/* wall clock of the last success, or 0 */
 	char *last_error;	/* the last failure, for SIGUSR1 */

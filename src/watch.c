@@ -396,11 +396,12 @@ static void dir_event(struct watcher *w, struct node *n,
 {
 	char rel[PATH_MAX];
 	int is_dir = (ev->mask & IN_ISDIR) != 0;
+	unsigned flags = 0;
 	struct node *c;
 
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 		if (n == w->root)
-			fn(ctx, WATCH_SOURCE_GONE, "");
+			fn(ctx, WATCH_SOURCE_GONE, "", 0);
 		return;		/* the parent reports it for subdirectories */
 	}
 	if (!ev->len || !node_path(w, n, ev->name, 1, rel, sizeof rel))
@@ -424,7 +425,18 @@ static void dir_event(struct watcher *w, struct node *n,
 				scan(w, c);
 		}
 	}
-	fn(ctx, WATCH_CHANGED, rel);
+	if (ev->mask & IN_MODIFY)
+		flags = WATCH_WRITTEN;
+	else if (ev->mask & IN_CLOSE_WRITE)
+		flags = WATCH_CLOSED;
+	else if ((ev->mask & IN_CREATE) && !is_dir) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (node_path(w, n, ev->name, 0, path, sizeof path) &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			flags = WATCH_OPENED;
+	}
+	fn(ctx, WATCH_CHANGED, rel, flags);
 }
 
 void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
@@ -445,7 +457,7 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 			struct node *n;
 
 			if (ev->mask & IN_Q_OVERFLOW) {
-				fn(ctx, WATCH_OVERFLOW, "");
+				fn(ctx, WATCH_OVERFLOW, "", 0);
 				continue;
 			}
 			if (!(n = find(w, ev->wd)))
@@ -454,14 +466,14 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 				int was_root = n == w->root;
 				remove_tree(w, n, 0);
 				if (was_root)
-					fn(ctx, WATCH_SOURCE_GONE, "");
+					fn(ctx, WATCH_SOURCE_GONE, "", 0);
 				continue;
 			}
 			if (w->file_name) {
 				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
-					fn(ctx, WATCH_SOURCE_GONE, "");
+					fn(ctx, WATCH_SOURCE_GONE, "", 0);
 				else if (ev->len && strcmp(ev->name, w->file_name) == 0)
-					fn(ctx, WATCH_CHANGED, "");
+					fn(ctx, WATCH_CHANGED, "", 0);
 				continue;
 			}
 			dir_event(w, n, ev, fn, ctx);

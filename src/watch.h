@@ -13,8 +13,14 @@ enum watch_event {
 	WATCH_SOURCE_GONE	/* the source itself went away */
 };
 
-/* relpath: relative to the source directory ("" for the source itself). */
-typedef void watch_fn(void *ctx, enum watch_event ev, const char *relpath);
+/* What a WATCH_CHANGED was, for holding new files until they are closed. */
+#define WATCH_OPENED 1u		/* a regular file was created */
+#define WATCH_WRITTEN 2u	/* a file was written to */
+#define WATCH_CLOSED 4u		/* a file open for writing was closed */
+
+/* relpath: relative to the source directory; "" for a file source. */
+typedef void watch_fn(void *ctx, enum watch_event ev, const char *relpath,
+		      unsigned flags);
 
 struct watcher;
 

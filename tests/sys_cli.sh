@@ -278,7 +278,7 @@ t_dry_run_logs_argv_copies_nothing() {
 	assert_contains "$T/poni.log" "sync $T/src/ -> $T/dst/?: would run: 'rsync' '-azP' "
 	assert_contains "$T/poni.log" "would run: .* '$T/src/' '$T/dst/?'"
 	echo new >"$T/src/new"
-	wait_until 10 dry_runs_at_least 2 ||
+	wait_poni 10 dry_runs_at_least 2 ||
 		fail "$TEST_NAME" "a change logged no second 'would run:'"
 	sleep 0.3
 	assert_absent "$T/dst"
@@ -302,7 +302,7 @@ t_log_file_line_format() {
 	wait_until 10 grep -q ': ok in ' "$T/file.log" ||
 		fail "$TEST_NAME" "no ': ok in ' line in the log file"
 	assert_contains "$T/file.log" "$ts [a-z]+: .*starting"
-	assert_contains "$T/file.log" "$ts info: sync $T/src/ -> $T/dst/?: ok in [0-9]+(\.[0-9]+)? s\$"
+	assert_contains "$T/file.log" "$ts info: sync $T/src/ -> $T/dst/?: ok in [0-9]+(\.[0-9]+)? s \((full|[0-9]+ paths?)\)\$"
 	assert_same_tree "$T/src" "$T/dst"
 	# every line has a time stamp and a level
 	if grep -Ev "$ts (error|warning|info|debug): " "$T/file.log" >"$T/odd"; then
@@ -340,7 +340,7 @@ stop_running() {
 	head -c 200M /dev/urandom >"$T/src/big"
 	mirror_conf
 	start_poni "$CONF"
-	wait_until 10 poni_has_child || fail "$TEST_NAME" "no rsync started"
+	wait_poni 10 poni_has_child || fail "$TEST_NAME" "no rsync started"
 	kids=$(descendants "$PONI_PID")
 	[ -n "$kids" ] || fail "$TEST_NAME" "rsync ended before the signal could be sent"
 	stop_poni_ok "$1"

@@ -38,8 +38,8 @@ int main(void)
 
 	TEST("rsync argv: a local copy") {
 		c = base();
-		s = joined(rsync_argv(&c));
-		CHECK_STR(s, "'rsync' '-azP' '/opt/dir1' '/opt'");
+		s = joined(rsync_argv(&c, 0));
+		CHECK_STR(s, "'rsync' '-azP' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: delete and exclude") {
@@ -47,8 +47,8 @@ int main(void)
 		c.delete = true;
 		c.exclude = ex;
 		c.nexclude = 2;
-		s = joined(rsync_argv(&c));
-		CHECK_STR(s, "'rsync' '-azP' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt'");
+		s = joined(rsync_argv(&c, 0));
+		CHECK_STR(s, "'rsync' '-azP' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: over ssh with port, key, user, host key policy") {
@@ -58,9 +58,9 @@ int main(void)
 		c.remote_user = "jsmith";
 		c.priv_key = "/home/jsmith/.ssh/id_rsa";
 		c.port = 1122;
-		s = joined(rsync_argv(&c));
+		s = joined(rsync_argv(&c, 0));
 		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
-		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt'");
+		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: known_hosts, strict no, and a key path with spaces and quotes") {
@@ -69,19 +69,41 @@ int main(void)
 		c.remote_host = "::1";
 		c.priv_key = "/keys/my 'key";
 		c.strict_host_key = HOSTKEY_NO;
-		s = joined(rsync_argv(&c));
+		s = joined(rsync_argv(&c, 0));
 		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
-		    "'/opt/dir1' '[::1]:/opt'");
+		    "'/opt/dir1' '[::1]:/opt/'");
 		free(s);
 		c.strict_host_key = HOSTKEY_YES;
 		c.known_hosts = "/etc/poni/known_hosts";
 		c.priv_key = "/k";
 		c.rsync_opts = "";
-		s = joined(rsync_argv(&c));
+		s = joined(rsync_argv(&c, 0));
 		CHECK_STR(s, "'rsync' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
-		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt'");
+		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt/'");
 		free(s);
+	}
+	TEST("rsync argv: a run from the list of changed paths") {
+		char *prefix, *basedir;
+		c = base();
+		c.delete = true;
+		s = joined(rsync_argv(&c, 1));
+		CHECK_STR(s, "'rsync' '-azP' '-r' '--ignore-times' '--files-from=-' '--from0' "
+		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
+		free(s);
+		c.delete = false;
+		c.rsync_opts = "lptz";
+		c.source = "/opt/dir1/";
+		s = joined(rsync_argv(&c, 1));
+		CHECK_STR(s, "'rsync' '-lptz' '--ignore-times' '--files-from=-' '--from0' "
+		    "'--ignore-missing-args' '/opt/dir1/' '/opt/'");
+		free(s);
+		c.source = "/dir1";
+		basedir = rsync_list_base(&c, &prefix);
+		CHECK_STR(basedir, "/");
+		CHECK_STR(prefix, "dir1/");
+		free(basedir);
+		free(prefix);
 	}
 	TEST("rsync_opts: argument-less flags pass") {
 		CHECK(rsync_opts_check("azP", msg, sizeof msg) == NULL);

@@ -1,0 +1,116 @@
+/* A bounded set of path strings: open addressing with linear probing,
+ * grown at half load, FNV-1a hashes. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pathset.h"
+#include "util.h"
+
+static size_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void grow(struct pathset *ps)
+{
+	char **old = ps->slots;
+	size_t oldn = ps->nslots, i, j;
+
+	ps->nslots = oldn ? oldn * 2 : 64;
+	ps->slots = xcalloc(ps->nslots, sizeof *ps->slots);
+	for (i = 0; i < oldn; i++) {
+		if (!old[i])
+			continue;
+		for (j = hash(old[i]) & (ps->nslots - 1); ps->slots[j];
+		     j = (j + 1) & (ps->nslots - 1))
+			;
+		ps->slots[j] = old[i];
+	}
+	free(old);
+}
+
+void pathset_add(struct pathset *ps, const char *path)
+{
+	size_t j, len = strlen(path);
+
+	if (ps->everything)
+		return;
+	if (ps->count + 1 > PATHSET_MAX_PATHS || ps->bytes + len > PATHSET_MAX_BYTES) {
+		pathset_everything(ps);
+		return;
+	}
+	if ((ps->count + 1) * 2 > ps->nslots)
+		grow(ps);
+	for (j = hash(path) & (ps->nslots - 1); ps->slots[j]; j = (j + 1) & (ps->nslots - 1))
+		if (strcmp(ps->slots[j], path) == 0)
+			return;
+	ps->slots[j] = xstrdup(path);
+	ps->count++;
+	ps->bytes += len;
+}
+
+void pathset_clear(struct pathset *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->nslots; i++)
+		free(ps->slots[i]);
+	free(ps->slots);
+	memset(ps, 0, sizeof *ps);
+}
+
+void pathset_everything(struct pathset *ps)
+{
+	pathset_clear(ps);
+	ps->everything = true;
+}
+
+bool pathset_empty(const struct pathset *ps)
+{
+	return !ps->everything && ps->count == 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int pathset_write(const struct pathset *ps, int fd, const char *prefix)
+{
+	struct buf b = { 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ps->nslots && rc == 0; i++) {
+		if (!ps->slots[i])
+			continue;
+		buf_adds(&b, prefix);
+		buf_add(&b, ps->slots[i], strlen(ps->slots[i]) + 1);	/* with its NUL */
+		if (b.len >= 65536) {
+			rc = write_all(fd, b.s, b.len);
+			b.len = 0;
+		}
+	}
+	if (rc == 0 && b.len)
+		rc = write_all(fd, b.s, b.len);
+	buf_free(&b);
+	return rc;
+}

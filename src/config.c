@@ -265,7 +265,7 @@ bad:
 
 /* Seconds with an optional fraction ("3", "0.5"), to milliseconds. */
 static int parse_seconds(struct config_builder *b, const char *key,
-			 const char *v, int line, long *out)
+			 const char *v, int line, long min_ms, long *out)
 {
 	long ms = 0, scale = 100;
 	const char *p = v;
@@ -286,14 +286,14 @@ static int parse_seconds(struct config_builder *b, const char *key,
 			scale /= 10;
 		}
 	}
-	if (*p || ms > MAX_INTERVAL_MS)
+	if (*p || ms > MAX_INTERVAL_MS || ms < min_ms)
 		goto bad;
 	*out = ms;
 	return 0;
 bad:
 	return config_fail(b, line, 0,
-	    "%s: '%s' is not a number of seconds: use a number from 0 to %ld (fractions like 0.5 are fine)",
-	    key, v, MAX_INTERVAL_MS / 1000);
+	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld (fractions like 0.5 are fine)",
+	    key, v, min_ms / 1000, MAX_INTERVAL_MS / 1000);
 }
 
 /* host and user end up as ssh arguments: nothing that ssh could read
@@ -348,6 +348,7 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 	case K_RSYNC:
 		if (check_word(b, key_names[k], v, line, true))
 			return -1;
+
 		return set_str(k == K_PRIV_KEY ? &c->priv_key :
 			       k == K_KNOWN_HOSTS ? &c->known_hosts :
 			       k == K_SSH ? &c->ssh : &c->rsync, v);
@@ -367,13 +368,9 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 			return config_fail(b, line, 0, "rsync_opts: %s", msg);
 		return set_str(&c->rsync_opts, v);
 	case K_INTERVAL:
-		return parse_seconds(b, "interval", v, line, &c->interval_ms);
+		return parse_seconds(b, "interval", v, line, 0, &c->interval_ms);
 	case K_RETRY_MAX:
-		if (parse_seconds(b, "retry_max", v, line, &c->retry_max_ms))
-			return -1;
-		if (c->retry_max_ms < 1000)
-			return config_fail(b, line, 0, "retry_max: '%s' is below 1 second", v);
-		return 0;
+		return parse_seconds(b, "retry_max", v, line, 1000, &c->retry_max_ms);
 	case K_RECURSE:
 		return parse_bool(b, "recurse", v, line, &c->recurse);
 	case K_DELETE:
@@ -553,6 +550,23 @@ static void apply_builtin(struct section *s)
 		c->source = xstrdup(c->name);
 }
 
+/* A relative file name in the config is relative to the config file's
+ * directory, not to wherever poni runs (poni -d runs in /). */
+static void resolve(const struct config_builder *b, char **path)
+{
+	const char *slash = strrchr(b->file, '/');
+	char *abs;
+
+	if (!*path || **path == '/')
+		return;
+	if (slash)
+		abs = xasprintf("%.*s/%s", (int)(slash - b->file), b->file, *path);
+	else
+		abs = xasprintf("./%s", *path);
+	free(*path);
+	*path = abs;
+}
+
 static int check_key_file(struct config_builder *b, const struct section *s)
 {
 	const struct sync_conf *c = &s->c;
@@ -598,10 +612,16 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	if (c->transport == TRANSPORT_LOCAL) {
 		free(c->remote_host);
 		c->remote_host = NULL;
+		if (c->remote_path[0] != '/')
+			return config_fail(b, s->set_line[K_REMOTE_PATH], 0,
+			    "remote_path: '%s' is not an absolute path, as a local copy needs: start it with /",
+			    c->remote_path);
 		return 0;
 	}
 	if (!c->remote_host)
 		c->remote_host = xstrdup("localhost");
+	resolve(b, &c->priv_key);
+	resolve(b, &c->known_hosts);
 	if (!c->priv_key)
 		return config_fail(b, c->line, 0,
 		    "sync '%s': priv_key is missing: ssh needs a private key file, set it here or under defaults",
@@ -626,6 +646,9 @@ struct config *config_finish(struct config_builder *b, int flags)
 	cfg = xcalloc(1, sizeof *cfg);
 	cfg->file = xstrdup(b->file);
 	cfg->log = b->log ? xstrdup(b->log) : xstrdup("stdout");
+	if (strcmp(cfg->log, "stdout") != 0 && strcmp(cfg->log, "stderr") != 0 &&
+	    strcmp(cfg->log, "syslog") != 0)
+		resolve(b, &cfg->log);
 	cfg->log_level = b->log_level;
 	cfg->nsyncs = b->nsyncs;
 	cfg->syncs = xcalloc(b->nsyncs, sizeof *cfg->syncs);
@@ -702,9 +725,11 @@ char *sync_target(const struct sync_conf *s)
 {
 	if (s->transport == TRANSPORT_LOCAL)
 		return xstrdup(s->remote_path);
-	if (s->remote_user)
-		return xasprintf("%s@%s:%s", s->remote_user, s->remote_host, s->remote_path);
-	return xasprintf("%s:%s", s->remote_host, s->remote_path);
+	bool v6 = strchr(s->remote_host, ':') != NULL;
+
+	return xasprintf("%s%s%s%s%s:%s", s->remote_user ? s->remote_user : "",
+	    s->remote_user ? "@" : "", v6 ? "[" : "", s->remote_host, v6 ? "]" : "",
+	    s->remote_path);
 }
 
 char *sync_summary(const struct sync_conf *s)
@@ -725,8 +750,8 @@ char *sync_summary(const struct sync_conf *s)
 	} else {
 		buf_adds(&b, " (local, ");
 	}
-	buf_addf(&b, "rsync -%s, interval %gs", s->rsync_opts,
-	    (double)s->interval_ms / 1000);
+	buf_addf(&b, "rsync %s%s, interval %gs", *s->rsync_opts ? "-" : "(no flags)",
+	    s->rsync_opts, (double)s->interval_ms / 1000);
 	if (s->recurse)
 		buf_adds(&b, ", recurse");
 	if (s->delete)

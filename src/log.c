@@ -98,7 +98,7 @@ int log_fd(void)
 	return dest == DEST_SYSLOG ? -1 : fd;
 }
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+static void vlog(enum log_level level, int always, const char *fmt, va_list ap)
 {
 	char line[4096];
 	size_t n = 0;
@@ -106,7 +106,7 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	time_t t;
 	struct tm tm;
 
-	if (!log_enabled(level))
+	if (!always && !log_enabled(level))
 		return;
 	if (dest == DEST_SYSLOG) {
 		vsyslog(syslog_prio[level], fmt, ap);
@@ -134,7 +134,7 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	{ \
 		va_list ap; \
 		va_start(ap, fmt); \
-		vlog(level, fmt, ap); \
+		vlog(level, 0, fmt, ap); \
 		va_end(ap); \
 	}
 LOG_FN(log_error, L_ERROR)
@@ -142,12 +142,21 @@ LOG_FN(log_warn, L_WARNING)
 LOG_FN(log_info, L_INFO)
 LOG_FN(log_debug, L_DEBUG)
 
+void log_status(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(L_INFO, 1, fmt, ap);
+	va_end(ap);
+}
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(L_ERROR, fmt, ap);
+	vlog(L_ERROR, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

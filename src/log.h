@@ -23,6 +23,9 @@ void log_error(const char *fmt, ...) PRINTF(1, 2);
 void log_warn(const char *fmt, ...) PRINTF(1, 2);
 void log_info(const char *fmt, ...) PRINTF(1, 2);
 void log_debug(const char *fmt, ...) PRINTF(1, 2);
+/* At info level whatever the configured level: asked-for output
+ * (SIGUSR1's status). */
+void log_status(const char *fmt, ...) PRINTF(1, 2);
 /* Log at error level and exit 1. */
 void fatal(const char *fmt, ...) PRINTF(1, 2) __attribute__((noreturn));
 

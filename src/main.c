@@ -34,6 +34,19 @@ static void usage(FILE *f)
 	    "  -h, --help           this help\n", DEFAULT_CONFIG);
 }
 
+/* path made absolute against the current directory (never freed: it
+ * lives as long as poni). */
+static const char *absolute(const char *path)
+{
+	char cwd[4096];
+
+	if (*path == '/')
+		return path;
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	return xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+}
+
 /* Print each sync and whether its source is there; 0 when all is well. */
 static int check_config(const struct config *cfg)
 {
@@ -74,6 +87,14 @@ static int pidfile_lock(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+static const char *pidfile_path;	/* removed at exit, fatal() too */
+
+static void pidfile_remove(void)
+{
+	if (pidfile_path)
+		unlink(pidfile_path);
 }
 
 static void pidfile_write(int fd)
@@ -161,6 +182,12 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
+	/* -d changes to /: keep the paths that are read again later
+	 * (the config on SIGHUP, the pidfile at exit) absolute */
+	if (!(config_path = absolute(config_path)) || (pidfile && !(pidfile = absolute(pidfile)))) {
+		fprintf(stderr, "poni: cannot find the current directory: %s\n", strerror(errno));
+		return 1;
+	}
 	if (!(cfg = config_load(config_path, CONFIG_CHECK_FILES, err, sizeof err))) {
 		fprintf(stderr, "poni: %s\n", err);
 		return 1;
@@ -181,8 +208,11 @@ int main(int argc, char *argv[])
 	}
 	if (detach)
 		daemonize();
-	if (pidfd >= 0)
+	if (pidfd >= 0) {
 		pidfile_write(pidfd);
+		pidfile_path = pidfile;
+		atexit(pidfile_remove);
+	}
 	if (loop_init() < 0)
 		fatal("cannot set up signal handling: %s", strerror(errno));
 
@@ -196,10 +226,6 @@ int main(int argc, char *argv[])
 	status = loop_run(&d);
 	daemon_free(&d);
 	log_info("stopped");
-	if (pidfd >= 0) {
-		unlink(pidfile);
-		close(pidfd);
-	}
 	log_close();
 	return status;
 }

@@ -510,7 +510,7 @@ void sync_log_status(const struct sync *s, long long now)
 		snprintf(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);
-	log_info("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
+	log_status("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
 	    s->label, names[s->state], next, s->dirty ? ", changed since the run began" : "",
 	    s->watcher ? watcher_count(s->watcher) : 0,
 	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",

@@ -141,7 +141,8 @@ int main(void)
 		if (c) {
 			CHECK(c->syncs[2].interval_ms == 30000);
 			CHECK(c->syncs[1].interval_ms == 3000);
-			CHECK_STR(c->syncs[0].priv_key, "default-ssh-key");
+			/* relative to the config file's directory */
+			CHECK_STR(c->syncs[0].priv_key, "./default-ssh-key");
 		}
 		config_free(c);
 	}
@@ -302,6 +303,32 @@ int main(void)
 		    "/etc/hostname");
 		c = parse(text, CONFIG_CHECK_FILES);
 		CHECK(c != NULL || access("/etc/hostname", R_OK) != 0);
+		config_free(c);
+	}
+	TEST("config: relative files are relative to the config file's directory") {
+		struct config_builder *b = config_builder_new("/etc/poni/config.yml");
+		const char *text = "log: poni.log\nsync:\n  /a:\n    remote_host: h\n"
+		    "    remote_path: backup\n    priv_key: keys/id\n    known_hosts: kh\n";
+		c = config_yaml_feed(b, text, strlen(text)) == 0 ? config_finish(b, 0) : NULL;
+		CHECK(c != NULL);
+		if (c) {
+			CHECK_STR(c->log, "/etc/poni/poni.log");
+			CHECK_STR(c->syncs[0].priv_key, "/etc/poni/keys/id");
+			CHECK_STR(c->syncs[0].known_hosts, "/etc/poni/kh");
+			CHECK_STR(c->syncs[0].remote_path, "backup");	/* the remote's */
+		}
+		config_free(c);
+		config_builder_free(b);
+		REFUSED("sync:\n  /a:\n    remote_path: backup\n", 3, "not an absolute path");
+	}
+	TEST("config: an IPv6 target is shown in brackets") {
+		c = parse("sync:\n  /a:\n    remote_host: 'fe80::1'\n    remote_path: /p\n    priv_key: /k\n", 0);
+		if (c) {
+			char *t = sync_target(&c->syncs[0]);
+			CHECK_STR(t, "[fe80::1]:/p");
+			free(t);
+		}
+		CHECK(c != NULL);
 		config_free(c);
 	}
 	TEST("config: sync_summary names source, target and options") {

@@ -14,10 +14,10 @@ override LDFLAGS := $(LDFLAGS)
 
 SRC = src/main.c src/log.c src/util.c src/yaml.c src/config.c \
 	src/config_yaml.c src/rsync.c src/exclude.c src/spawn.c \
-	src/watch.c src/pathset.c src/sync.c src/loop.c
+	src/watch.c src/sshmaster.c src/pathset.c src/sync.c src/loop.c
 OBJ = $(SRC:.c=.o)
 HDR = src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
-	src/exclude.h src/config_yaml.h src/spawn.h src/watch.h src/pathset.h src/sync.h src/loop.h
+	src/exclude.h src/config_yaml.h src/spawn.h src/sshmaster.h src/watch.h src/pathset.h src/sync.h src/loop.h
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_yaml tests/unit_config tests/unit_rsync tests/unit_exclude

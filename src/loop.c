@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "sshmaster.h"
 #include "util.h"
 
 /* After SIGTERM: running rsyncs get this long to finish, then SIGTERM,
@@ -164,12 +165,15 @@ static void reap(struct daemon *d)
 	pid_t pid;
 	size_t i;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < d->nsyncs; i++)
 			if (d->syncs[i]->proc.pid == pid) {
 				sync_on_exit(d->syncs[i], status, now_ms());
 				break;
 			}
+		if (i == d->nsyncs)
+			master_reaped(pid, status, now_ms());
+	}
 	drop_retired(d);
 }
 
@@ -212,6 +216,9 @@ static unsigned wait_events(struct daemon *d, long long ms, fd_set *ready, int w
 		if (d->syncs[i]->proc.err_fd >= 0)
 			watch_fd(d->syncs[i]->proc.err_fd, ready, &maxfd);
 	}
+	master_add_fds(ready, &maxfd);
+	if (maxfd >= FD_SETSIZE)
+		fatal("file descriptor %d is beyond select()'s limit of %d", maxfd, FD_SETSIZE);
 	if (ms >= 0) {
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
@@ -230,6 +237,7 @@ static unsigned wait_events(struct daemon *d, long long ms, fd_set *ready, int w
 	for (i = 0; i < d->nsyncs; i++)
 		if (d->syncs[i]->proc.err_fd >= 0 && FD_ISSET(d->syncs[i]->proc.err_fd, ready))
 			proc_read_stderr(&d->syncs[i]->proc);
+	master_read(ready);
 	if (seen & SIGBIT(SIGCHLD))
 		reap(d);
 	return seen;
@@ -289,7 +297,8 @@ int loop_run(struct daemon *d)
 	while (!(d->once && once_done(d))) {
 		/* sleep until the earliest due time: no timer when idle */
 		now = now_ms();
-		next = -1;
+		if ((next = master_next_due()) >= 0)
+			next = next > now ? next - now : 0;
 		for (i = 0; i < d->nsyncs; i++)
 			if ((due = sync_next_due(d->syncs[i])) != SYNC_NO_DUE &&
 			    (next < 0 || due - now < next))
@@ -308,11 +317,14 @@ int loop_run(struct daemon *d)
 		for (i = 0; i < d->nsyncs; i++)
 			if ((due = sync_next_due(d->syncs[i])) != SYNC_NO_DUE && due <= now)
 				sync_on_due(d->syncs[i], now);
+		if ((due = master_next_due()) >= 0 && due <= now)
+			master_on_due(now);
 		if (seen & SIGBIT(SIGUSR1))
 			for (i = 0; i < d->nsyncs; i++)
 				sync_log_status(d->syncs[i], now);
 	}
 	shutdown_runs(d);
+	master_shutdown();
 	if (d->once)
 		for (i = 0; i < d->nsyncs; i++)
 			if (!d->syncs[i]->last_ok || d->syncs[i]->runs == 0)

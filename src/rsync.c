@@ -23,6 +23,13 @@ static const struct {
 	{ '@', "--modify-window=NUM" },
 };
 
+static void push(char ***argv, size_t *n, char *arg)
+{
+	*argv = xrealloc(*argv, (*n + 2) * sizeof **argv);
+	(*argv)[(*n)++] = arg;
+	(*argv)[*n] = NULL;
+}
+
 const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
 {
 	const char *p;
@@ -56,63 +63,76 @@ const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
 	return NULL;
 }
 
-/* One argument of the -e command: rsync splits that string at spaces and
- * honours quotes, a doubled quote standing for itself. */
-static void add_rsh_arg(struct buf *b, const char *arg)
+bool ssh_is_openssh(const char *ssh)
 {
-	const char *p;
+	const char *name = strrchr(ssh, '/');
 
-	if (b->len)
-		buf_addc(b, ' ');
-	if (!strpbrk(arg, " '\"")) {
-		buf_adds(b, arg);
-		return;
-	}
-	buf_addc(b, '\'');
-	for (p = arg; *p; p++) {
-		if (*p == '\'')
-			buf_addc(b, '\'');
-		buf_addc(b, *p);
-	}
-	buf_addc(b, '\'');
+	name = name ? name + 1 : ssh;
+	return strcmp(name, "dbclient") != 0;
 }
 
-static char *rsh_command(const struct sync_conf *s)
+char **ssh_argv(const struct sync_conf *s, const char *const *extra)
 {
 	static const char *const policy[] = { "yes", "accept-new", "no" };
-	struct buf b = { 0 };
-	char opt[64];
+	char **argv = NULL;
+	size_t n = 0;
 
-	add_rsh_arg(&b, s->ssh);
-	snprintf(opt, sizeof opt, "%d", s->port);
-	add_rsh_arg(&b, "-p");
-	add_rsh_arg(&b, opt);
-	add_rsh_arg(&b, "-i");
-	add_rsh_arg(&b, s->priv_key);
+	push(&argv, &n, xstrdup(s->ssh));
+	for (; extra && *extra; extra++)
+		push(&argv, &n, xstrdup(*extra));
+	push(&argv, &n, xstrdup("-p"));
+	push(&argv, &n, xasprintf("%d", s->port));
+	push(&argv, &n, xstrdup("-i"));
+	push(&argv, &n, xstrdup(s->priv_key));
 	if (s->remote_user) {
-		add_rsh_arg(&b, "-l");
-		add_rsh_arg(&b, s->remote_user);
+		push(&argv, &n, xstrdup("-l"));
+		push(&argv, &n, xstrdup(s->remote_user));
 	}
-	add_rsh_arg(&b, "-o");
-	add_rsh_arg(&b, "BatchMode=yes");
-	add_rsh_arg(&b, "-o");
-	snprintf(opt, sizeof opt, "StrictHostKeyChecking=%s", policy[s->strict_host_key]);
-	add_rsh_arg(&b, opt);
+	if (!ssh_is_openssh(s->ssh)) {
+		/* dbclient: never asks when it has no terminal; -y accepts
+		 * an unknown host key, -yy skips the check */
+		if (s->strict_host_key != HOSTKEY_YES)
+			push(&argv, &n, xstrdup(s->strict_host_key == HOSTKEY_NO ? "-yy" : "-y"));
+		return argv;
+	}
+	push(&argv, &n, xstrdup("-o"));
+	push(&argv, &n, xstrdup("BatchMode=yes"));
+	push(&argv, &n, xstrdup("-o"));
+	push(&argv, &n, xasprintf("StrictHostKeyChecking=%s", policy[s->strict_host_key]));
 	if (s->known_hosts || s->strict_host_key == HOSTKEY_NO) {
-		char *o = xasprintf("UserKnownHostsFile=%s",
-		    s->known_hosts ? s->known_hosts : "/dev/null");
-		add_rsh_arg(&b, "-o");
-		add_rsh_arg(&b, o);
-		free(o);
+		push(&argv, &n, xstrdup("-o"));
+		push(&argv, &n, xasprintf("UserKnownHostsFile=%s",
+		    s->known_hosts ? s->known_hosts : "/dev/null"));
 	}
-	return b.s;
+	return argv;
 }
 
-static void push(char ***argv, size_t *n, char *arg)
+/* The -e command: ssh's argv as one string, which rsync splits at
+ * spaces, honouring quotes (a doubled quote standing for itself). */
+static char *rsh_command(const struct sync_conf *s, const char *control)
 {
-	*argv = xrealloc(*argv, (*n + 2) * sizeof **argv);
-	(*argv)[(*n)++] = arg;
-	(*argv)[*n] = NULL;
+	const char *const extra[] = { "-S", control, "-o", "ControlMaster=no", NULL };
+	char **argv = ssh_argv(s, control ? extra : NULL), **a;
+	struct buf b = { 0 };
+	const char *p;
+
+	for (a = argv; *a; a++) {
+		if (b.len)
+			buf_addc(&b, ' ');
+		if (!strpbrk(*a, " '\"")) {
+			buf_adds(&b, *a);
+			continue;
+		}
+		buf_addc(&b, '\'');
+		for (p = *a; *p; p++) {
+			if (*p == '\'')
+				buf_addc(&b, '\'');
+			buf_addc(&b, *p);
+		}
+		buf_addc(&b, '\'');
+	}
+	argv_free(argv);
+	return b.s;
 }
 
 char *rsync_list_base(const struct sync_conf *s, char **prefix)
@@ -129,7 +149,7 @@ char *rsync_list_base(const struct sync_conf *s, char **prefix)
 	return xstrndup(s->source, (size_t)(name - s->source));
 }
 
-char **rsync_argv(const struct sync_conf *s, int from_list)
+char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 {
 	char **argv = NULL, *prefix;
 	const char *slash;
@@ -158,7 +178,7 @@ char **rsync_argv(const struct sync_conf *s, int from_list)
 		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
 	if (s->transport == TRANSPORT_SSH) {
 		push(&argv, &n, xstrdup("-e"));
-		push(&argv, &n, rsh_command(s));
+		push(&argv, &n, rsh_command(s, control));
 	}
 	if (from_list) {
 		push(&argv, &n, rsync_list_base(s, &prefix));

@@ -3,18 +3,27 @@
 #ifndef PONI_RSYNC_H
 #define PONI_RSYNC_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 /* The argv for a run of s: NULL-terminated, free with argv_free. A full
  * run syncs the whole source; a run from_list reads the changed paths,
  * NUL-separated, from its stdin (--files-from=- --from0), relative to
- * the base that rsync_list_base gives. */
-char **rsync_argv(const struct sync_conf *s, int from_list);
+ * the base that rsync_list_base gives. control: the socket of an ssh
+ * master to go through, or NULL. */
+char **rsync_argv(const struct sync_conf *s, int from_list, const char *control);
 /* The directory the listed paths are relative to, and the prefix that
  * turns a path relative to the source into one relative to that base:
  * "/a/b/" gives "/a/b/" and ""; "/a/b" gives "/a/" and "b/". */
 char *rsync_list_base(const struct sync_conf *s, char **prefix);
 void argv_free(char **argv);
+
+/* ssh (or dbclient) and its options for s, without the host: extra
+ * arguments come right after the program. */
+char **ssh_argv(const struct sync_conf *s, const char *const *extra);
+/* Whether ssh is OpenSSH's (Dropbear's dbclient is not). */
+bool ssh_is_openssh(const char *ssh);
 
 /* "partial transfer due to error" for 23, and so on. */
 const char *rsync_exit_meaning(int code);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rsync.h"
+#include "sshmaster.h"
 #include "sync.h"
 #include "util.h"
 
@@ -50,6 +51,9 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	buf_add_escaped(&b, target);
 	free(target);
 	s->label = b.s;
+	/* a single run (--once) or none (-n) gains nothing from a master */
+	if (s->conf.transport == TRANSPORT_SSH && !dry_run && !once)
+		s->control = master_acquire(&s->conf);
 	return s;
 }
 
@@ -64,6 +68,7 @@ void sync_free(struct sync *s)
 	if (!s)
 		return;
 	sync_stop_watching(s);
+	master_release(s->control);
 	unhold_all(s);
 	pathset_clear(&s->pending);
 	sync_conf_clear(&s->conf);
@@ -286,7 +291,7 @@ static void run(struct sync *s, long long now)
 		full = true;
 	s->run_paths = full ? 0 : s->pending.count;
 	pathset_clear(&s->pending);
-	argv = rsync_argv(&s->conf, !full);
+	argv = rsync_argv(&s->conf, !full, s->control);
 	line = argv_format(argv);
 	s->dirty = false;
 	s->run_started = now;

@@ -38,6 +38,7 @@ struct sync {
 	struct sync_conf conf;	/* owned */
 	struct watcher *watcher;	/* NULL in --once mode or while waiting */
 	char *label;		/* "SOURCE -> TARGET", escaped for the log */
+	const char *control;	/* the ssh master's socket, or NULL */
 	enum sync_state state;
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
 	long long rescan_due;	/* watch limit fallback: next full sync */

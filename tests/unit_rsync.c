@@ -38,7 +38,7 @@ int main(void)
 
 	TEST("rsync argv: a local copy") {
 		c = base();
-		s = joined(rsync_argv(&c, 0));
+		s = joined(rsync_argv(&c, 0, NULL));
 		CHECK_STR(s, "'rsync' '-azP' '/opt/dir1' '/opt/'");
 		free(s);
 	}
@@ -47,7 +47,7 @@ int main(void)
 		c.delete = true;
 		c.exclude = ex;
 		c.nexclude = 2;
-		s = joined(rsync_argv(&c, 0));
+		s = joined(rsync_argv(&c, 0, NULL));
 		CHECK_STR(s, "'rsync' '-azP' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
 		free(s);
 	}
@@ -58,7 +58,7 @@ int main(void)
 		c.remote_user = "jsmith";
 		c.priv_key = "/home/jsmith/.ssh/id_rsa";
 		c.port = 1122;
-		s = joined(rsync_argv(&c, 0));
+		s = joined(rsync_argv(&c, 0, NULL));
 		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt/'");
 		free(s);
@@ -69,7 +69,7 @@ int main(void)
 		c.remote_host = "::1";
 		c.priv_key = "/keys/my 'key";
 		c.strict_host_key = HOSTKEY_NO;
-		s = joined(rsync_argv(&c, 0));
+		s = joined(rsync_argv(&c, 0, NULL));
 		CHECK_STR(s, "'rsync' '-azP' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
 		    "'/opt/dir1' '[::1]:/opt/'");
@@ -78,7 +78,7 @@ int main(void)
 		c.known_hosts = "/etc/poni/known_hosts";
 		c.priv_key = "/k";
 		c.rsync_opts = "";
-		s = joined(rsync_argv(&c, 0));
+		s = joined(rsync_argv(&c, 0, NULL));
 		CHECK_STR(s, "'rsync' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
 		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt/'");
 		free(s);
@@ -87,14 +87,14 @@ int main(void)
 		char *prefix, *basedir;
 		c = base();
 		c.delete = true;
-		s = joined(rsync_argv(&c, 1));
+		s = joined(rsync_argv(&c, 1, NULL));
 		CHECK_STR(s, "'rsync' '-azP' '-r' '--ignore-times' '--files-from=-' '--from0' "
 		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
 		free(s);
 		c.delete = false;
 		c.rsync_opts = "lptz";
 		c.source = "/opt/dir1/";
-		s = joined(rsync_argv(&c, 1));
+		s = joined(rsync_argv(&c, 1, NULL));
 		CHECK_STR(s, "'rsync' '-lptz' '--ignore-times' '--files-from=-' '--from0' "
 		    "'--ignore-missing-args' '/opt/dir1/' '/opt/'");
 		free(s);

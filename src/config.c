@@ -348,7 +348,9 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 	case K_RSYNC:
 		if (check_word(b, key_names[k], v, line, true))
 			return -1;
-
+		if (k == K_KNOWN_HOSTS && strpbrk(v, "\"'\\"))
+			return config_fail(b, line, 0,
+			    "known_hosts: quotes and backslashes cannot be passed to ssh's UserKnownHostsFile");
 		return set_str(k == K_PRIV_KEY ? &c->priv_key :
 			       k == K_KNOWN_HOSTS ? &c->known_hosts :
 			       k == K_SSH ? &c->ssh : &c->rsync, v);
@@ -620,6 +622,10 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	}
 	if (!c->remote_host)
 		c->remote_host = xstrdup("localhost");
+	/* poni's own known_hosts next to the config, unless one is named:
+	 * accept-new then records host keys where poni alone uses them */
+	if (!c->known_hosts && c->strict_host_key != HOSTKEY_NO && ssh_is_openssh(c->ssh))
+		c->known_hosts = xstrdup("known_hosts");
 	resolve(b, &c->priv_key);
 	resolve(b, &c->known_hosts);
 	if (!c->priv_key)
@@ -673,6 +679,37 @@ void config_free(struct config *c)
 	free(c);
 }
 
+/* The config names the commands poni runs, usually as root: like doas,
+ * refuse one that someone else could have written. */
+static int check_owner(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+		    "%s: writable by %s (mode %03o): others could make poni run their commands; "
+		    "chmod go-w %s", path, st.st_mode & S_IWOTH ? "everyone" : "its group",
+		    (unsigned)(st.st_mode & 0777), path);
+		return -1;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		snprintf(err, errlen,
+		    "%s: owned by uid %ld, not root, while poni runs as root: "
+		    "that user could make poni run their commands; chown root %s",
+		    path, (long)st.st_uid, path);
+		return -1;
+	}
+	return 0;
+}
+
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	struct buf b = { 0 };
@@ -682,6 +719,10 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (check_owner(fd, path, err, errlen) < 0) {
+		close(fd);
 		return NULL;
 	}
 	buf_add(&b, "", 0);
@@ -747,6 +788,11 @@ char *sync_summary(const struct sync_conf *s)
 		buf_addf(&b, " (ssh port %d, key ", s->port);
 		buf_add_escaped(&b, s->priv_key);
 		buf_addf(&b, ", host key %s, ", policy[s->strict_host_key]);
+		if (s->known_hosts) {
+			buf_adds(&b, "known_hosts ");
+			buf_add_escaped(&b, s->known_hosts);
+			buf_adds(&b, ", ");
+		}
 	} else {
 		buf_adds(&b, " (local, ");
 	}

@@ -101,8 +101,10 @@ char **ssh_argv(const struct sync_conf *s, const char *const *extra)
 	push(&argv, &n, xasprintf("StrictHostKeyChecking=%s", policy[s->strict_host_key]));
 	if (s->known_hosts || s->strict_host_key == HOSTKEY_NO) {
 		push(&argv, &n, xstrdup("-o"));
-		push(&argv, &n, xasprintf("UserKnownHostsFile=%s",
-		    s->known_hosts ? s->known_hosts : "/dev/null"));
+		/* ssh splits this option's value at spaces unless quoted */
+		push(&argv, &n, s->known_hosts && strpbrk(s->known_hosts, " \t") ?
+		    xasprintf("UserKnownHostsFile=\"%s\"", s->known_hosts) :
+		    xasprintf("UserKnownHostsFile=%s", s->known_hosts ? s->known_hosts : "/dev/null"));
 	}
 	return argv;
 }
@@ -177,6 +179,9 @@ char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 	for (i = 0; i < s->nexclude; i++)
 		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
 	if (s->transport == TRANSPORT_SSH) {
+		/* send the paths through rsync's protocol, never through the
+		 * remote shell, whatever the rsync versions */
+		push(&argv, &n, xstrdup("--protect-args"));
 		push(&argv, &n, xstrdup("-e"));
 		push(&argv, &n, rsh_command(s, control));
 	}

@@ -51,6 +51,9 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	buf_add_escaped(&b, target);
 	free(target);
 	s->label = b.s;
+	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
+		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
+		    "so a man in the middle would go unnoticed", s->label);
 	/* a single run (--once) or none (-n) gains nothing from a master */
 	if (s->conf.transport == TRANSPORT_SSH && !dry_run && !once)
 		s->control = master_acquire(&s->conf);

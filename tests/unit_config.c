@@ -321,6 +321,18 @@ int main(void)
 		config_builder_free(b);
 		REFUSED("sync:\n  /a:\n    remote_path: backup\n", 3, "not an absolute path");
 	}
+	TEST("config: poni's own known_hosts beside the config, unless one is named") {
+		c = parse("sync:\n  /a: {remote_host: h, remote_path: /p, priv_key: /k}\n"
+		    "  /b: {remote_host: h, remote_path: /p, priv_key: /k, strict_host_key: no}\n"
+		    "  /c: {remote_host: h, remote_path: /p, priv_key: /k, known_hosts: /kh}\n", 0);
+		CHECK(c != NULL);
+		if (c) {
+			CHECK_STR(c->syncs[0].known_hosts, "./known_hosts");
+			CHECK(c->syncs[1].known_hosts == NULL);
+			CHECK_STR(c->syncs[2].known_hosts, "/kh");
+		}
+		config_free(c);
+	}
 	TEST("config: an IPv6 target is shown in brackets") {
 		c = parse("sync:\n  /a:\n    remote_host: 'fe80::1'\n    remote_path: /p\n    priv_key: /k\n", 0);
 		if (c) {
@@ -336,7 +348,8 @@ int main(void)
 		if (c) {
 			char *line = sync_summary(&c->syncs[0]);
 			CHECK_STR(line, "/opt/dir1 -> jsmith@nycweb1:/opt (ssh port 1122, key "
-			    "/home/jsmith/.ssh/id_rsa, host key accept-new, rsync -azP, interval 15s, recurse)");
+			    "/home/jsmith/.ssh/id_rsa, host key accept-new, known_hosts ./known_hosts, "
+			    "rsync -azP, interval 15s, recurse)");
 			free(line);
 		}
 		CHECK(c != NULL);

@@ -1,0 +1,64 @@
+#!/bin/sh
+# poni and its unit tests built with -fsanitize=address,undefined (glibc),
+# then the unit tests and the main system tests run against that build:
+# any AddressSanitizer, LeakSanitizer (leaks at exit included) or
+# UBSan report fails. Reports go to files, so none can hide in a log.
+cd "$(dirname "$0")/.." || exit 1
+CC=${ASAN_CC:-cc}
+work=$(mktemp -d "${TMPDIR:-/tmp}/poni-asan.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+
+version=$(sed -n 's/^VERSION = //p' config.mk)
+cc_san() {
+	$CC -std=c99 -D_GNU_SOURCE "-DVERSION=\"$version\"" -g -O1 -Wall -Wextra -Werror \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer "$@"
+}
+core="src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/rsync.c"
+# shellcheck disable=SC2086
+if ! { cc_san -o "$work/poni" src/*.c &&
+	cc_san -o "$work/unit_yaml" tests/unit_yaml.c src/yaml.c &&
+	cc_san -o "$work/unit_config" tests/unit_config.c $core &&
+	cc_san -o "$work/unit_rsync" tests/unit_rsync.c $core src/spawn.c &&
+	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c; } \
+	>"$work/build.log" 2>&1; then
+	sed 's/^/    | /' "$work/build.log"
+	echo "FAIL asan_build: poni does not build with -fsanitize=address,undefined"
+	exit 1
+fi
+echo "PASS asan_build"
+
+mkdir "$work/reports"
+ASAN_OPTIONS="detect_leaks=1:log_path=$work/reports/asan:abort_on_error=0"
+UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/reports/ubsan"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+failed=0
+for t in unit_yaml unit_config unit_rsync unit_exclude; do
+	if "$work/$t" >"$work/$t.out" 2>&1; then
+		echo "PASS asan_$t"
+	else
+		grep '^FAIL' "$work/$t.out" | sed 's/^/    | /'
+		echo "FAIL asan_$t: unit tests fail under the sanitizers"
+		failed=1
+	fi
+done
+
+# The system tests print their own PASS/FAIL lines, renamed here so that
+# they count as the sanitizer build's.
+for t in ${ASAN_SYSTEM_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_ssh.sh}; do
+	[ -f "tests/$t" ] || continue
+	PONI="$work/poni" bash "tests/$t" </dev/null 2>&1 |
+		sed -e 's/^PASS /PASS asan_/' -e 's/^FAIL /FAIL asan_/' -e 's/^SKIP /SKIP asan_/'
+done
+
+if ls "$work/reports/"* >/dev/null 2>&1; then
+	for r in "$work/reports/"*; do
+		echo "    --- $r"
+		head -40 "$r" | sed 's/^/    | /'
+	done
+	echo "FAIL asan_reports: the sanitizers reported problems (above)"
+	exit 1
+fi
+echo "PASS asan_reports: no sanitizer report"
+exit $failed

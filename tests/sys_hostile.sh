@@ -1,0 +1,150 @@
+#!/bin/bash
+# Hostile input: file names that break naive quoting reach the replica
+# unchanged, over a local and an ssh target; values that would inject
+# commands run nothing; a file name cannot forge a log line.
+# shellcheck disable=SC2016 # the $(...) and `...` are meant literally
+# Test functions are only called through run_test:
+# shellcheck disable=SC2317
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# make_hostile DIR: files and directories with every troublesome name.
+make_hostile() {
+	local d=$1 long
+	long=$(printf 'L%.0s' $(seq 1 255))
+	mkdir -p "$d"
+	for n in 'with space' $'new\nline' $'tab\there' "single'quote" 'double"quote' \
+		'back\slash' 'star*' 'question?' 'br[ack]et' '-leading-dash' '--delete' \
+		'\*?[' $'\xff\xfe invalid utf8' "$long" '$(touch pwned)' '`touch pwned`' \
+		'semi;colon' 'amp&ersand' 'pipe|x' '~tilde' '#hash' ' leading space'; do
+		printf '%s\n' "$n" >"$d/$n"
+		mkdir -p "$d/dir ${n:0:250}"
+		printf 'inside %s\n' "$n" >"$d/dir ${n:0:250}/$n"
+	done
+	ln -s 'star*' "$d/link to a star"
+}
+
+# the replica and the source: same names, same contents
+hostile_converges() {
+	wait_same_tree "$T/src" "$T/dst" 20
+	if [ -e "$T/src/pwned" ] || [ -e "$T/dst/pwned" ] || [ -e pwned ]; then
+		fail "$TEST_NAME" "a file named pwned appeared: a name was run as a command"
+	fi
+}
+
+local_conf() {
+	write_conf <<-EOF
+		sync:
+		  $T/src/:
+		    remote_path: $T/dst
+		    interval: 0
+		    recurse: true
+		    delete: true
+	EOF
+}
+
+ssh_conf() {
+	write_conf <<-EOF
+		sync:
+		  $T/src/:
+		    remote_host: 127.0.0.1
+		    remote_user: $SSH_USER
+		    remote_path: $T/dst
+		    port: $SSH_PORT
+		    priv_key: $SSH_KEY
+		    known_hosts: $KNOWN_HOSTS
+		    strict_host_key: yes
+		    interval: 0
+		    recurse: true
+		    delete: true
+	EOF
+}
+
+# The initial (full) run, then changes made while poni watches (runs from
+# the list of changed paths): create, rewrite, rename, delete.
+exercise() {
+	make_hostile "$T/src"
+	start_poni "$CONF"
+	wait_runs 1 20
+	hostile_converges
+	make_hostile "$T/src/later"
+	echo again >>"$T/src/star*"
+	mv "$T/src/"$'new\nline' "$T/src/renamed "$'\n'"name"
+	mv "$T/src/dir br[ack]et" "$T/src/dir moved [x]"
+	rm -f "$T/src/-leading-dash" "$T/src/back\\slash"
+	rm -rf "$T/src/dir star*"
+	hostile_converges
+}
+
+t_hostile_names_local() {
+	local_conf
+	exercise
+}
+
+t_hostile_names_ssh() {
+	start_sshd
+	ssh_conf
+	exercise
+}
+
+# Values written to run commands are refused, or reach rsync and ssh as
+# plain arguments: no file named pwned appears where poni runs.
+t_injection_values_run_nothing() {
+	local v q
+	mkdir -p "$T/src" "$T/dst"
+	echo x >"$T/src/f"
+	cd "$T" || fail "$TEST_NAME" "cannot cd"
+	for v in '$(touch pwned)' '`touch pwned`' 'x; touch pwned' 'x && touch pwned' \
+		'x | touch pwned' "'; touch pwned; '" '$(touch${IFS}pwned)'; do
+		q=$(printf '%s' "$v" | sed 's/\\/\\\\/g; s/"/\\"/g')
+		write_conf <<-EOF
+			sync:
+			  $T/src/:
+			    remote_path: "$T/dst/$q"
+			    exclude: ["$q"]
+		EOF
+		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1 ||
+			fail "$TEST_NAME" "a local copy to '$v' failed"
+		[ -f "$T/dst/$v/f" ] || fail "$TEST_NAME" "remote_path '$v' was not taken verbatim"
+		write_conf <<-EOF
+			sync:
+			  $T/src/:
+			    remote_host: "127.0.0.1$q"
+			    remote_user: "root$q"
+			    remote_path: "/x$q"
+			    priv_key: /etc/hostname
+			    strict_host_key: no
+		EOF
+		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1
+		if [ -e "$T/pwned" ] || [ -e /pwned ]; then
+			fail "$TEST_NAME" "value $v ran a command"
+		fi
+	done
+}
+
+# A file name with a newline cannot add a line of its own to the log.
+t_file_name_cannot_forge_log_line() {
+	local forged='2030-01-01 00:00:00 error: forged'
+	mkdir -p "$T/src"
+	write_conf <<-EOF
+		sync:
+		  $T/src/:
+		    remote_path: $T/dst
+		    interval: 0
+		    recurse: true
+	EOF
+	start_poni "$CONF" -v
+	wait_runs 1
+	echo x >"$T/src/a"$'\n'"$forged"
+	wait_same_tree "$T/src" "$T/dst"
+	wait_log 'changed: a\\n2030'
+	! grep -q "^$forged" "$T/poni.log" ||
+		fail "$TEST_NAME" "a file name forged a log line"
+}
+
+run_test hostile_names_local t_hostile_names_local
+run_test hostile_names_ssh t_hostile_names_ssh
+run_test injection_values_run_nothing t_injection_values_run_nothing
+run_test file_name_cannot_forge_log_line t_file_name_cannot_forge_log_line
+finish

@@ -143,6 +143,31 @@ t_file_name_cannot_forge_log_line() {
 		fail "$TEST_NAME" "a file name forged a log line"
 }
 
+# A config others can write is refused, by -t and at start, saying why.
+t_config_writable_by_others_refused() {
+	mkdir -p "$T/src"
+	write_conf <<-EOF
+		sync:
+		  $T/src/: {remote_path: $T/dst}
+	EOF
+	chmod 666 "$CONF"
+	assert_exit 1 "$PONI" -t -c "$CONF"
+	"$PONI" -t -c "$CONF" 2>"$T/err"
+	assert_contains "$T/err" "writable by everyone .*chmod go-w"
+	chmod 620 "$CONF"
+	"$PONI" -1 -c "$CONF" 2>"$T/err" && fail "$TEST_NAME" "a group-writable config was used"
+	assert_contains "$T/err" "writable by its group"
+	[ ! -e "$T/dst" ] || fail "$TEST_NAME" "something was copied"
+	chmod 600 "$CONF"
+	if [ "$(id -u)" = 0 ]; then
+		chown nobody "$CONF"
+		assert_exit 1 "$PONI" -t -c "$CONF"
+		"$PONI" -t -c "$CONF" 2>"$T/err"
+		assert_contains "$T/err" "not root.*chown root"
+	fi
+}
+
+run_test config_writable_by_others_refused t_config_writable_by_others_refused
 run_test hostile_names_local t_hostile_names_local
 run_test hostile_names_ssh t_hostile_names_ssh
 run_test injection_values_run_nothing t_injection_values_run_nothing

@@ -18,3 +18,10 @@ LDFLAGS =
 # -Werror is on by default: a new compiler's new warning should stop the
 # build here, not in the field. "make WERROR=" turns it off.
 WERROR = -Werror
+
+# INI = 1 also reads INI configs, through the system's inih library
+# (Debian: libinih-dev). Cross builds point INI_CFLAGS and INI_LIBS (or
+# PKG_CONFIG_PATH) at an inih built for the target.
+INI =
+INI_CFLAGS = `pkg-config --cflags inih`
+INI_LIBS = `pkg-config --libs inih`

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_ini.h"
 #include "config_yaml.h"
 #include "rsync.h"
 #include "util.h"
@@ -49,6 +50,7 @@ struct config_builder {
 	char error[1024];
 	enum cfg_section cur;
 	struct section defaults;
+	int defaults_line;
 	struct section *syncs;
 	size_t nsyncs;
 	char *log;
@@ -202,6 +204,12 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 	size_t i;
 
 	b->cur = sec;
+	if (sec == SEC_DEFAULTS) {
+		if (b->defaults_line)
+			return config_fail(b, line, 0,
+			    "defaults given twice (first on line %d): merge them", b->defaults_line);
+		b->defaults_line = line;
+	}
 	if (sec != SEC_SYNC)
 		return 0;
 	for (i = 0; i < b->nsyncs; i++)
@@ -439,10 +447,16 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		seen = &b->log_line;
 	else if (strcmp(key, "log_level") == 0)
 		seen = &b->log_level_line;
-	else
+	else {
+		size_t k;
+		for (k = 0; k < NKEYS; k++)
+			if (strcmp(key, key_names[k]) == 0)
+				return config_fail(b, line, 0,
+				    "%s belongs in a sync or in defaults, not at the top level", key);
 		return config_fail(b, line, 0,
 		    "unknown top-level key '%s' (did you mean '%s'?)", key,
 		    nearest(key, top_names, sizeof top_names / sizeof *top_names));
+	}
 	if (*seen)
 		return config_fail(b, line, 0,
 		    "duplicate key '%s' (first set on line %d)", key, *seen);
@@ -753,7 +767,8 @@ struct config *config_load(const char *path, int flags, char *err, size_t errlen
 	if (!(text = read_file(path, &len, err, errlen)))
 		return NULL;
 	b = config_builder_new(path);
-	if (config_yaml_feed(b, text, len) == 0)
+	if ((config_is_ini(path, text, len) ? config_ini_feed(b, text, len) :
+	    config_yaml_feed(b, text, len)) == 0)
 		cfg = config_finish(b, flags);
 	if (!cfg)
 		snprintf(err, errlen, "%s", config_error(b));

@@ -15,10 +15,18 @@ if ! command -v "$CLANG" >/dev/null 2>&1; then
 	echo "SKIP fuzz_config: no clang (apt-get install clang libclang-rt-14-dev)"
 	exit 0
 fi
-if ! "$CLANG" -std=c99 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+# with inih when it is there, so that the INI front end is fuzzed too
+ini_cflags='' ini_libs=''
+if pkg-config --exists inih 2>/dev/null; then
+	ini_cflags="-DPONI_INI $(pkg-config --cflags inih)"
+	ini_libs=$(pkg-config --libs inih)
+fi
+# shellcheck disable=SC2086 # the flags are words
+if ! "$CLANG" -std=c99 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $ini_cflags \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$work/fuzz_config" tests/fuzz_config.c src/config.c src/config_yaml.c \
-	src/yaml.c src/rsync.c src/util.c src/log.c 2>"$work/build.log"; then
+	src/config_ini.c src/yaml.c src/rsync.c src/util.c src/log.c $ini_libs \
+	2>"$work/build.log"; then
 	if grep -q 'libclang_rt.fuzzer\|fuzzer.*not found\|cannot find' "$work/build.log"; then
 		echo "SKIP fuzz_config: clang has no libFuzzer runtime (apt-get install libclang-rt-14-dev)"
 		exit 0
@@ -55,4 +63,4 @@ if [ $rc -ne 0 ]; then
 	echo "FAIL fuzz_config: libFuzzer found a problem (${runs:-?} inputs)"
 	exit 1
 fi
-echo "PASS fuzz_config: ${runs:-?} inputs in ${seconds}s, no finding"
+echo "PASS fuzz_config: ${runs:-?} inputs in ${seconds}s${ini_libs:+ (YAML and INI)}, no finding"

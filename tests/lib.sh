@@ -19,6 +19,7 @@ export LC_ALL=C
 TEST_NAME=
 FAILED=0
 T=
+CONF=
 PONI_PID=
 SSHD_PID=
 
@@ -71,6 +72,7 @@ run_test() {
 in_test() {
 	TEST_NAME=$1
 	T=$(mktemp -d "${TMPDIR:-/tmp}/poni-test.XXXXXX") || exit 102
+	CONF=$T/poni.yml
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	"$2"
@@ -176,7 +178,13 @@ same_tree() {
 # wait_same_tree A B [SECONDS]: wait until diff -r is clean, else fail
 # with the diff.
 wait_same_tree() {
-	wait_until "${3:-10}" same_tree "$1" "$2" || assert_same_tree "$1" "$2"
+	wait_poni "${3:-10}" same_tree "$1" "$2" || assert_same_tree "$1" "$2"
+}
+
+# wait_same_file A B [SECONDS]: wait until cmp finds A and B equal.
+wait_same_file() {
+	wait_poni "${3:-10}" cmp -s "$1" "$2" ||
+		fail "$TEST_NAME" "$(basename "$2") does not become equal to $1"
 }
 
 # --- processes -------------------------------------------------------------
@@ -232,10 +240,10 @@ not() {
 
 # --- poni --------------------------------------------------------------------
 
-# write_conf: the config text on stdin goes to $T/poni.yml, named $CONF.
+# write_conf: the config text on stdin goes to $CONF ($T/poni.yml), which
+# only its owner may write (poni refuses a config others can write).
 write_conf() {
-	CONF=$T/poni.yml
-	cat >"$CONF"
+	cat >"$CONF.new" && chmod 600 "$CONF.new" && mv "$CONF.new" "$CONF"
 }
 
 # start_poni CONFIG [ARGS...]: run $PONI -c CONFIG ARGS in the background,
@@ -288,6 +296,12 @@ poni_has_child() {
 	[ -n "$PONI_PID" ] && pgrep -P "$PONI_PID" >/dev/null
 }
 
+# poni_rsync_running: an rsync of poni's runs right now (poni may have
+# other children: its ssh masters).
+poni_rsync_running() {
+	[ -n "$PONI_PID" ] && pgrep -x -P "$PONI_PID" rsync >/dev/null
+}
+
 # assert_poni_alive
 assert_poni_alive() {
 	poni_alive || fail "$TEST_NAME" "poni is no longer running"
@@ -302,9 +316,51 @@ runs_at_least() {
 	[ "$(count_runs)" -ge "$1" ]
 }
 
+# poni_died: poni was started and is no longer running (so waiting for it
+# to do something is pointless).
+poni_died() {
+	[ -n "$PONI_PID" ] && ! alive "$PONI_PID"
+}
+
+# wait_poni SECONDS CMD...: wait_until CMD succeeds, giving up early when
+# poni died. Fails the test with a message when poni died.
+wait_poni() {
+	local limit=$1
+	shift
+	wait_until "$limit" either "$@" poni_died
+	if "$@"; then
+		return 0
+	fi
+	if poni_died; then
+		wait "$PONI_PID"
+		fail "$TEST_NAME" "poni exited (status $?) while waiting for: $*"
+	fi
+	return 1
+}
+
+# either CMD... OTHER: CMD succeeds, or the single-word command OTHER does.
+either() {
+	local other=${*: -1}
+	"${@:1:$#-1}" || "$other"
+}
+
+# settle: wait (up to 10 s) until poni is idle: no rsync running and no
+# new run for 0.5 s. Use it before a step that must make a run of its own.
+settle() {
+	local n _
+	for _ in $(seq 20); do
+		n=$(count_runs)
+		sleep 0.5
+		if [ "$(count_runs)" = "$n" ] && ! poni_rsync_running; then
+			return 0
+		fi
+	done
+	fail "$TEST_NAME" "poni does not become idle"
+}
+
 # wait_runs N [SECONDS]: wait until count_runs >= N, else fail.
 wait_runs() {
-	wait_until "${2:-10}" runs_at_least "$1" ||
+	wait_poni "${2:-10}" runs_at_least "$1" ||
 		fail "$TEST_NAME" "want $1 successful runs, saw $(count_runs)"
 }
 
@@ -312,9 +368,24 @@ log_has() {
 	grep -Eq -- "$1" "$T/poni.log"
 }
 
+# log_count ERE: how many lines of poni's log match ERE.
+log_count() {
+	grep -Ec -- "$1" "$T/poni.log" 2>/dev/null || true
+}
+
+log_count_at_least() {
+	[ "$(log_count "$1")" -ge "$2" ]
+}
+
+# wait_log_count ERE N [SECONDS]: wait until N lines match ERE.
+wait_log_count() {
+	wait_poni "${3:-10}" log_count_at_least "$1" "$2" ||
+		fail "$TEST_NAME" "want $2 lines matching /$1/ in poni's log, saw $(log_count "$1")"
+}
+
 # wait_log ERE [SECONDS]: wait until poni's log has a line matching ERE.
 wait_log() {
-	wait_until "${2:-10}" log_has "$1" ||
+	wait_poni "${2:-10}" log_has "$1" ||
 		fail "$TEST_NAME" "no line matching /$1/ in poni's log"
 }
 

@@ -77,7 +77,7 @@ t_single_change_waits_for_interval() {
 	sleep_until "$t0" 0.7
 	assert_absent "$T/dst/x"
 	assert_eq "$(count_runs)" 1 "runs 0.7 s into a 1 s interval"
-	wait_until 5 cmp -s "$T/src/x" "$T/dst/x" ||
+	wait_poni 5 cmp -s "$T/src/x" "$T/dst/x" ||
 		fail "$TEST_NAME" "change not synced within 5 s with interval 1"
 }
 
@@ -89,7 +89,7 @@ t_interval_0_syncs_at_once() {
 	wait_runs 1
 	t0=$(now_us)
 	echo now >"$T/src/now.txt"
-	wait_until 5 cmp -s "$T/src/now.txt" "$T/dst/now.txt" ||
+	wait_poni 5 cmp -s "$T/src/now.txt" "$T/dst/now.txt" ||
 		fail "$TEST_NAME" "change not synced within 5 s"
 	took=$(($(now_us) - t0))
 	us_lt "$took" 1 ||
@@ -108,13 +108,13 @@ t_changes_during_run_give_one_more_run() {
 		head -c "${BIG_MB}M" /dev/urandom >"$T/big$try"
 		base=$(count_runs)
 		mv "$T/big$try" "$T/src/big$try"
-		wait_until 10 poni_has_child ||
+		wait_poni 10 poni_rsync_running ||
 			fail "$TEST_NAME" "no rsync started for the big file"
 		echo "during $try" >"$T/src/c$try"
 		echo "more $try" >>"$T/src/small"
 		mkdir -p "$T/src/d$try" && echo d >"$T/src/d$try/f"
 		# Conclusive only if the run was still going after the changes.
-		if poni_has_child && [ "$(count_runs)" = "$base" ]; then
+		if poni_rsync_running && [ "$(count_runs)" = "$base" ]; then
 			ok=1
 			break
 		fi
@@ -148,10 +148,10 @@ t_syncs_run_concurrently() {
 	for try in 1 2 3; do
 		head -c "${BIG_MB}M" /dev/urandom >"$T/big$try"
 		mv "$T/big$try" "$T/a/big$try"
-		wait_until 10 poni_has_child ||
+		wait_poni 10 poni_rsync_running ||
 			fail "$TEST_NAME" "no rsync started for the big file"
 		echo "b $try" >"$T/b/f$try"
-		wait_until 10 cmp -s "$T/b/f$try" "$T/db/f$try" ||
+		wait_poni 10 cmp -s "$T/b/f$try" "$T/db/f$try" ||
 			fail "$TEST_NAME" "second sync's change not synced"
 		# it must have arrived while the first sync's run still went on
 		if ! cmp -s "$T/a/big$try" "$T/da/big$try" 2>/dev/null; then

@@ -359,6 +359,47 @@ t_sigint_during_run_leaves_no_child() {
 	stop_running INT
 }
 
+# --- -p and -d ----------------------------------------------------------------
+
+t_pidfile_written_locked_removed() {
+	small_tree
+	mirror_conf
+	start_poni "$CONF" -p "$T/poni.pid"
+	wait_runs 1
+	assert_eq "$(cat "$T/poni.pid" 2>/dev/null)" "$PONI_PID" "pid in the pidfile"
+	# a second poni with the same pidfile refuses to start
+	assert_exit 1 timeout 5 "$PONI" -p "$T/poni.pid" -c "$CONF"
+	assert_contains "$T/err" "$PONI_PID"
+	assert_eq "$(cat "$T/poni.pid" 2>/dev/null)" "$PONI_PID" "pid in the pidfile after the second start"
+	stop_poni_ok TERM
+	assert_absent "$T/poni.pid"
+}
+
+t_daemon_detaches() {
+	local pid
+	small_tree
+	write_conf <<-EOF
+		log: $T/file.log
+		sync:
+		  $T/src/:
+		    remote_path: $T/dst
+		    interval: 0
+		    recurse: true
+	EOF
+	assert_exit 0 timeout "$LIMIT" "$PONI" -d -p "$T/poni.pid" -c "$CONF"
+	wait_until 5 test -s "$T/poni.pid" || fail "$TEST_NAME" "no pidfile"
+	pid=$(cat "$T/poni.pid")
+	alive "$pid" || fail "$TEST_NAME" "pid $pid from the pidfile does not run"
+	wait_until 10 grep -q ': ok in ' "$T/file.log" ||
+		fail "$TEST_NAME" "no run logged by the daemon"
+	assert_same_tree "$T/src" "$T/dst"
+	echo new >"$T/src/new"
+	wait_same_tree "$T/src" "$T/dst"
+	kill -TERM "$pid"
+	wait_until 10 not alive "$pid" || fail "$TEST_NAME" "the daemon does not stop on SIGTERM"
+	assert_absent "$T/poni.pid"
+}
+
 run_test version t_version
 run_test help t_help
 run_test unknown_option_exits_2 t_unknown_option_exits_2
@@ -385,4 +426,6 @@ run_test sigterm_exits_0 t_sigterm_exits_0
 run_test sigint_exits_0 t_sigint_exits_0
 run_test sigterm_during_run_leaves_no_child t_sigterm_during_run_leaves_no_child
 run_test sigint_during_run_leaves_no_child t_sigint_during_run_leaves_no_child
+run_test pidfile_written_locked_removed t_pidfile_written_locked_removed
+run_test daemon_detaches t_daemon_detaches
 finish

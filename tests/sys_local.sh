@@ -104,6 +104,7 @@ t_mkdir_deep_with_files() {
 	mkdir -p "$T/src/a/b/c/d" && echo 1 >"$T/src/a/b/c/d/f1" &&
 		echo 2 >"$T/src/a/b/f2"
 	wait_same_tree "$T/src" "$T/dst"
+	settle
 	echo 3 >"$T/src/a/b/c/d/f3"
 	wait_same_tree "$T/src" "$T/dst"
 	echo more >>"$T/src/a/b/c/d/f1"
@@ -122,6 +123,7 @@ t_mkdir_many_deep_trees_at_once() {
 			echo "$i" >"$T/src/x$i/g"
 	done
 	wait_same_tree "$T/src" "$T/dst"
+	settle
 	# Every one of those directories must be watched by now.
 	for i in $(seq 30); do
 		echo "again $i" >>"$T/src/x$i/y/z/f"
@@ -137,8 +139,26 @@ t_move_directory_in() {
 	start_mirror
 	mv "$T/outside/tree" "$T/src/tree"
 	wait_same_tree "$T/src" "$T/dst"
+	settle
 	echo more >>"$T/src/tree/sub/f"
 	wait_same_tree "$T/src" "$T/dst"
+}
+
+t_move_directory_out() {
+	mkdir -p "$T/src/tree/sub" "$T/outside"
+	echo f >"$T/src/tree/sub/f"
+	echo g >"$T/src/keep"
+	mirror_conf "recurse: true" "delete: true"
+	start_mirror
+	mv "$T/src/tree" "$T/outside/tree"
+	wait_same_tree "$T/src" "$T/dst"
+	settle
+	# what happens out there is none of poni's business
+	echo more >>"$T/outside/tree/sub/f"
+	echo new >"$T/outside/tree/new"
+	sleep 0.5
+	assert_absent "$T/dst/tree"
+	assert_same_tree "$T/src" "$T/dst"
 }
 
 t_rename_file() {
@@ -159,6 +179,7 @@ t_rename_directory_with_content() {
 	start_mirror
 	mv "$T/src/d1" "$T/src/d2"
 	wait_same_tree "$T/src" "$T/dst"
+	settle
 	# The renamed directories are still watched.
 	echo more >>"$T/src/d2/sub/f"
 	wait_same_tree "$T/src" "$T/dst"
@@ -202,7 +223,7 @@ t_delete_false_keeps_files() {
 	echo new >"$T/src/new.txt"
 	# new.txt was created after the removals: the run that copies it
 	# has seen them.
-	wait_until 10 cmp -s "$T/src/new.txt" "$T/dst/new.txt" ||
+	wait_poni 10 cmp -s "$T/src/new.txt" "$T/dst/new.txt" ||
 		fail "$TEST_NAME" "new.txt not copied"
 	assert_file "$T/dst/gone.txt"
 	assert_file "$T/dst/dir/x"
@@ -235,7 +256,7 @@ t_exclude_not_copied() {
 	assert_absent "$T/dst/sub/cache"
 	echo later >"$T/src/later.tmp"
 	echo real >"$T/src/real.txt"
-	wait_until 10 cmp -s "$T/src/real.txt" "$T/dst/real.txt" ||
+	wait_poni 10 cmp -s "$T/src/real.txt" "$T/dst/real.txt" ||
 		fail "$TEST_NAME" "real.txt not copied"
 	assert_absent "$T/dst/later.tmp"
 	if ! d=$(diff -r -x '*.tmp' -x cache "$T/src" "$T/dst"); then
@@ -295,14 +316,16 @@ t_file_source_replaced_by_mv() {
 	cmp -s "$T/data/file.txt" "$T/dst/file.txt" || fail "$TEST_NAME" "initial copy differs"
 	# An editor's save, twice: the second replaces a file poni never saw
 	# at start.
+	# (each version longer than the last: rsync's quick check compares
+	# size and mtime, and all this happens within one second)
 	for v in v2 v3; do
-		echo "$v saved" >"$T/data/.file.txt.swp"
+		echo "$v saved ${v/v3/once more}" >"$T/data/.file.txt.swp"
 		mv "$T/data/.file.txt.swp" "$T/data/file.txt"
-		wait_until 10 cmp -s "$T/data/file.txt" "$T/dst/file.txt" ||
+		wait_poni 10 cmp -s "$T/data/file.txt" "$T/dst/file.txt" ||
 			fail "$TEST_NAME" "$v not synced after mv"
 	done
 	echo appended >>"$T/data/file.txt"
-	wait_until 10 cmp -s "$T/data/file.txt" "$T/dst/file.txt" ||
+	wait_poni 10 cmp -s "$T/data/file.txt" "$T/dst/file.txt" ||
 		fail "$TEST_NAME" "append after the mvs not synced"
 	assert_absent "$T/dst/other.txt"
 	assert_absent "$T/dst/.file.txt.swp"
@@ -334,10 +357,10 @@ t_append_to_open_file_source() {
 	wait_runs 1
 	exec 3>>"$T/logs/app.log"
 	echo line1 >&3
-	wait_until 10 cmp -s "$T/logs/app.log" "$T/dst/app.log" ||
+	wait_poni 10 cmp -s "$T/logs/app.log" "$T/dst/app.log" ||
 		fail "$TEST_NAME" "first append not synced"
 	echo line2 >&3
-	wait_until 10 cmp -s "$T/logs/app.log" "$T/dst/app.log" ||
+	wait_poni 10 cmp -s "$T/logs/app.log" "$T/dst/app.log" ||
 		fail "$TEST_NAME" "second append not synced"
 	exec 3>&-
 }
@@ -396,6 +419,22 @@ t_paths_with_spaces_and_quotes() {
 	wait_same_tree "$src" "$dst"
 }
 
+# Odd bytes in file names: a newline, a backslash, a tab, non-ASCII.
+t_file_names_with_newline_and_backslash() {
+	mkdir -p "$T/src"
+	mirror_conf "recurse: true" "delete: true"
+	start_mirror
+	mkdir "$T/src/dir"$'\n'"two"
+	echo 1 >"$T/src/dir"$'\n'"two/a"$'\n'"b"
+	echo 2 >"$T/src/back\\slash"$'\t'"tab"
+	echo 3 >"$T/src/"$'\xc3\xa9t\xc3\xa9'
+	wait_same_tree "$T/src" "$T/dst"
+	rm "$T/src/dir"$'\n'"two/a"$'\n'"b"
+	wait_same_tree "$T/src" "$T/dst"
+	mv "$T/src/dir"$'\n'"two" "$T/src/moved"$'\n'
+	wait_same_tree "$T/src" "$T/dst"
+}
+
 run_test initial_sync_copies_tree t_initial_sync_copies_tree
 run_test initial_sync_false_waits_for_change t_initial_sync_false_waits_for_change
 run_test create_file t_create_file
@@ -404,6 +443,7 @@ run_test modify_overwrite t_modify_overwrite
 run_test mkdir_deep_with_files t_mkdir_deep_with_files
 run_test mkdir_many_deep_trees_at_once t_mkdir_many_deep_trees_at_once
 run_test move_directory_in t_move_directory_in
+run_test move_directory_out t_move_directory_out
 run_test rename_file t_rename_file
 run_test rename_directory_with_content t_rename_directory_with_content
 run_test delete_mirrors_rm t_delete_mirrors_rm
@@ -418,4 +458,5 @@ run_test append_to_open_file_source t_append_to_open_file_source
 run_test nonrecurse_directory t_nonrecurse_directory
 run_test nonrecurse_ignores_subdir_change t_nonrecurse_ignores_subdir_change
 run_test paths_with_spaces_and_quotes t_paths_with_spaces_and_quotes
+run_test file_names_with_newline_and_backslash t_file_names_with_newline_and_backslash
 finish

@@ -96,7 +96,7 @@ t_ssh_wrong_port_fails_keeps_running() {
 	assert_contains "$T/poni.log" "sync $T/src/ -> .*: failed in [0-9.]+ s: rsync exit [0-9]+"
 	assert_poni_alive
 	# it retries
-	wait_until "$LIMIT" failures_at_least 2 ||
+	wait_poni "$LIMIT" failures_at_least 2 ||
 		fail "$TEST_NAME" "no retry after the failure"
 	assert_poni_alive
 	assert_absent "$T/dst"
@@ -161,10 +161,70 @@ t_ssh_sigterm_leaves_nothing() {
 		fail "$TEST_NAME" "sshd sessions still open after poni exited"
 }
 
+# The key's path holds spaces: it must reach ssh whole.
+t_ssh_key_path_with_spaces() {
+	start_sshd
+	small_tree
+	mkdir "$T/my keys"
+	mv "$SSH_KEY" "$T/my keys/user key"
+	SSH_KEY="$T/my keys/user key"
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	assert_same_tree "$T/src" "$T/dst"
+	echo new >"$T/src/new"
+	wait_same_tree "$T/src" "$T/dst"
+}
+
+# The known_hosts path holds spaces (ssh reads UserKnownHostsFile as a
+# list of files split at spaces unless the name is quoted).
+t_ssh_known_hosts_path_with_spaces() {
+	start_sshd
+	small_tree
+	mkdir "$T/my hosts"
+	mv "$KNOWN_HOSTS" "$T/my hosts/known hosts"
+	KNOWN_HOSTS="$T/my hosts/known hosts"
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	assert_same_tree "$T/src" "$T/dst"
+}
+
+accepted() {
+	grep -c 'Accepted publickey' "$T/sshd.log" || true
+}
+
+# Runs go through one ssh connection that poni keeps open (a master): once
+# it is up, more runs make no new login on sshd.
+t_ssh_runs_share_one_connection() {
+	local before i n
+	start_sshd
+	small_tree
+	ssh_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	settle
+	before=$(accepted)
+	n=$(count_runs)
+	for i in 1 2 3; do
+		echo "$i" >"$T/src/n$i"
+		wait_runs $((n + i))
+		settle
+	done
+	wait_same_tree "$T/src" "$T/dst"
+	if [ "$(accepted)" != "$before" ]; then
+		grep 'Accepted publickey' "$T/sshd.log" | detail
+		fail "$TEST_NAME" "$(($(accepted) - before)) new ssh logins for 3 runs, want 0"
+	fi
+}
+
 run_test ssh_mirror t_ssh_mirror
 run_test ssh_once_exits_0 t_ssh_once_exits_0
 run_test ssh_wrong_port_fails_keeps_running t_ssh_wrong_port_fails_keeps_running
 run_test ssh_host_key_mismatch_fails t_ssh_host_key_mismatch_fails
 run_test ssh_retries_until_server_is_back t_ssh_retries_until_server_is_back
 run_test ssh_sigterm_leaves_nothing t_ssh_sigterm_leaves_nothing
+run_test ssh_key_path_with_spaces t_ssh_key_path_with_spaces
+run_test ssh_known_hosts_path_with_spaces t_ssh_known_hosts_path_with_spaces
+run_test ssh_runs_share_one_connection t_ssh_runs_share_one_connection
 finish

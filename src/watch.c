@@ -267,10 +267,12 @@ static struct node *add_watch(struct watcher *w, struct node *parent,
 	int wd = inotify_add_watch(w->fd, path, mask);
 
 	if (wd < 0) {
-		if (errno == ENOSPC)
-			w->missing += w->conf->recurse ? count_dirs(path) : 1;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			log_warn("cannot watch %s: %s", path, strerror(errno));
+		int err = errno;
+		if (err == ENOSPC)
+			w->missing += w->conf->recurse && !w->file_name ? count_dirs(path) : 1;
+		else if (err != ENOENT && err != ENOTDIR)
+			log_warn("cannot watch %s: %s", path, strerror(err));
+		errno = err;
 		return NULL;
 	}
 	if ((n = find(w, wd))) {
@@ -370,8 +372,10 @@ int watcher_start(struct watcher *w)
 		w->exclude_prefix = xstrdup("");
 	}
 	w->missing = 0;
+	/* Not even the source watched for lack of watches: the periodic
+	 * full syncs of the watch-limit fallback cover it. */
 	if (!(w->root = add_watch(w, NULL, "", w->dir)))
-		return -1;
+		return errno == ENOSPC ? 0 : -1;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
 	return 0;
@@ -380,7 +384,9 @@ int watcher_start(struct watcher *w)
 size_t watcher_rescan(struct watcher *w)
 {
 	w->missing = 0;
-	if (w->root && !w->file_name && w->conf->recurse)
+	if (!w->root && !(w->root = add_watch(w, NULL, "", w->dir)))
+		return w->missing;
+	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
 	return w->missing;
 }

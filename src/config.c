@@ -482,6 +482,9 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 	for (k = 0; k < NKEYS; k++)
 		if (strcmp(key, key_names[k]) == 0)
 			break;
+	if (k == NKEYS && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0))
+		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
+		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
 	if (k == NKEYS)
 		return config_fail(b, line, 0, "unknown key '%s' (did you mean '%s'?)",
 		    key, nearest(key, key_names, NKEYS));
@@ -636,6 +639,10 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	}
 	if (!c->remote_host)
 		c->remote_host = xstrdup("localhost");
+	if (c->known_hosts && !ssh_is_openssh(c->ssh))
+		return config_fail(b, s->set_line[K_KNOWN_HOSTS], 0,
+		    "sync '%s': known_hosts does not work with %s, which keeps its own "
+		    "~/.ssh/known_hosts: remove it", c->name, c->ssh);
 	/* poni's own known_hosts next to the config, unless one is named:
 	 * accept-new then records host keys where poni alone uses them */
 	if (!c->known_hosts && c->strict_host_key != HOSTKEY_NO && ssh_is_openssh(c->ssh))
@@ -658,8 +665,8 @@ struct config *config_finish(struct config_builder *b, int flags)
 
 	if (b->nsyncs == 0)
 		return config_fail(b, 0, 0,
-		    "no syncs: add a 'sync:' section with at least one source path"),
-		    NULL;
+		    "no syncs: add at least one (a source path under 'sync:' in YAML, "
+		    "a [source path] section in INI)"), NULL;
 	for (i = 0; i < b->nsyncs; i++)
 		if (finish_sync(b, &b->syncs[i], flags))
 			return NULL;

@@ -127,30 +127,39 @@ const char *master_acquire(const struct sync_conf *s)
 	return m->socket;
 }
 
-/* Stop m's ssh and wait for it, at most STOP_WAIT_MS, then kill it. */
-static void stop(struct master *m)
+/* Stop the ssh of every master in the list at once, and wait for them
+ * all, STOP_WAIT_MS at most, before killing what is left. */
+static void stop_all(struct master *list)
 {
 	long long until = now_ms() + STOP_WAIT_MS;
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	int status;
+	struct master *m;
+	int status, left;
 
-	if (!m->proc.pid)
-		return;
-	proc_signal(&m->proc, SIGTERM);
-	while (waitpid(m->proc.pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= until) {
+	for (m = list; m; m = m->next)
+		proc_signal(&m->proc, SIGTERM);
+	do {
+		left = 0;
+		for (m = list; m; m = m->next) {
+			if (!m->proc.pid)
+				continue;
+			if (waitpid(m->proc.pid, &status, WNOHANG) == 0) {
+				left++;
+				continue;
+			}
+			proc_finish(&m->proc);
+		}
+	} while (left && now_ms() < until && nanosleep(&pause, NULL) == 0);
+	for (m = list; m; m = m->next)
+		if (m->proc.pid) {
 			proc_signal(&m->proc, SIGKILL);
 			waitpid(m->proc.pid, &status, 0);
-			break;
+			proc_finish(&m->proc);
 		}
-		nanosleep(&pause, NULL);
-	}
-	proc_finish(&m->proc);
 }
 
 static void free_master(struct master *m)
 {
-	stop(m);
 	unlink(m->socket);
 	sync_conf_clear(&m->conf);
 	free(m->socket);
@@ -168,6 +177,8 @@ void master_release(const char *socket)
 		if (m->socket == socket) {
 			if (--m->users == 0) {
 				*p = m->next;
+				m->next = NULL;
+				stop_all(m);
 				free_master(m);
 			}
 			return;
@@ -226,8 +237,9 @@ bool master_reaped(pid_t pid, int status, long long now)
 	buf_free(&why);
 	m->proc.errlen = 0;
 	m->restart_due = now + m->backoff_ms;
-	if (m->backoff_ms < RESTART_MAX_MS)
-		m->backoff_ms *= 2;
+	m->backoff_ms *= 2;
+	if (m->backoff_ms > RESTART_MAX_MS)
+		m->backoff_ms = RESTART_MAX_MS;
 	return true;
 }
 
@@ -255,6 +267,7 @@ void master_shutdown(void)
 {
 	struct master *m;
 
+	stop_all(masters);
 	while ((m = masters)) {
 		masters = m->next;
 		free_master(m);

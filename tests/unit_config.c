@@ -172,7 +172,7 @@ int main(void)
 		    "    exclude: ['*.tmp', \"cache dir/\"]\n"
 		    "    initial_sync: false\n"
 		    "    transport: ssh\n"
-		    "    ssh: dbclient\n"
+		    "    ssh: /usr/local/bin/ssh\n"
 		    "    rsync: /opt/bin/rsync\n"
 		    "    strict_host_key: yes\n"
 		    "    known_hosts: /etc/poni/known_hosts\n", 0);
@@ -188,7 +188,7 @@ int main(void)
 			CHECK(s->nexclude == 2);
 			CHECK(s->nexclude == 2 && strcmp(s->exclude[1], "cache dir/") == 0);
 			CHECK(s->transport == TRANSPORT_SSH);
-			CHECK_STR(s->ssh, "dbclient");
+			CHECK_STR(s->ssh, "/usr/local/bin/ssh");
 			CHECK_STR(s->rsync, "/opt/bin/rsync");
 			CHECK(s->strict_host_key == HOSTKEY_YES);
 			CHECK_STR(s->known_hosts, "/etc/poni/known_hosts");
@@ -264,6 +264,14 @@ int main(void)
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_user: \"a b\"\n", 4, "contains a space");
 		REFUSED("sync:\n  /a:\n    remote_path: \"/b\\nc\"\n", 3, "control character");
 		REFUSED("sync:\n  /a:\n    remote_path: -b\n", 3, "starts with '-'");
+	}
+	TEST("config refused: keys in the wrong place, dbclient with known_hosts") {
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    log: stderr\n", 4,
+		    "log belongs at the top level, not in a sync");
+		REFUSED("remote_path: /b\nsync:\n  /a: {}\n", 1,
+		    "remote_path belongs in a sync or in defaults");
+		REFUSED("sync:\n  /a:\n    remote_host: h\n    remote_path: /b\n    priv_key: /k\n"
+		    "    ssh: dbclient\n    known_hosts: /kh\n", 7, "known_hosts does not work with dbclient");
 	}
 	TEST("config refused: missing required keys name the sync's line") {
 		REFUSED("sync:\n  /a:\n    interval: 1\n", 2, "remote_path is missing");

@@ -4,7 +4,8 @@
  * every directory below it, placed at start and whenever a directory is
  * created or moved in. Watched directories form a tree of nodes, each
  * holding its name relative to its parent, so memory grows with names,
- * not with whole paths; a hash table maps watch descriptors to nodes.
+ * not with whole paths; an open-addressed table maps watch descriptors
+ * to nodes.
  *
  * A file source is watched through its parent directory, filtered by
  * name, so that replacing the file by rename (editors, logrotate) is seen
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +30,18 @@
 	IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 	IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR)
 
+/* A watched directory. Nodes live in one array and refer to each other
+ * by index, names in one arena: per directory, 20 bytes plus its name
+ * plus a slot of the wd table, with no allocator overhead. */
 struct node {
-	int wd;
-	struct node *parent;
-	struct node *child;	/* first subdirectory */
-	struct node *sibling;	/* next subdirectory of parent */
-	struct node *hnext;	/* next in its hash bucket */
-	char name[];		/* relative to parent; "" for the root */
+	int wd;			/* -1: a free slot */
+	uint32_t parent;	/* NONE for the root */
+	uint32_t child;		/* first subdirectory */
+	uint32_t sibling;	/* next subdirectory of parent; next free slot */
+	uint32_t name;		/* offset in names: relative to parent */
 };
+
+#define NONE UINT32_MAX
 
 struct watcher {
 	const struct sync_conf *conf;
@@ -43,9 +49,14 @@ struct watcher {
 	char *dir;		/* the watched directory (a file's parent) */
 	char *file_name;	/* file source: its name in dir; else NULL */
 	char *exclude_prefix;	/* "name/" when the transfer root is above dir */
-	struct node *root;
-	struct node **buckets;
-	size_t nbuckets;
+	uint32_t root;
+	struct node *nodes;
+	uint32_t nnodes, capnodes;	/* slots used (live or free), allocated */
+	uint32_t free_nodes;	/* list through sibling */
+	char *names;		/* NUL-terminated names, back to back */
+	size_t names_len, names_cap, names_dead;
+	uint32_t *table;	/* wd -> node, open addressing; NONE: empty */
+	size_t table_size;	/* a power of two, at most half full */
 	size_t count;
 	size_t missing;		/* directories the watch limit left unwatched */
 };
@@ -60,8 +71,8 @@ struct watcher *watcher_new(const struct sync_conf *conf)
 	w = xcalloc(1, sizeof *w);
 	w->conf = conf;
 	w->fd = fd;
-	w->nbuckets = 64;
-	w->buckets = xcalloc(w->nbuckets, sizeof *w->buckets);
+	w->root = NONE;
+	w->free_nodes = NONE;
 	return w;
 }
 
@@ -75,73 +86,167 @@ size_t watcher_count(const struct watcher *w)
 	return w->count;
 }
 
-/* The wd -> node hash table. */
-
-static size_t bucket_of(const struct watcher *w, int wd)
+static const char *name_of(const struct watcher *w, uint32_t n)
 {
-	return ((unsigned)wd * 2654435761u) & (w->nbuckets - 1);
+	return w->names + w->nodes[n].name;
 }
 
-static struct node *find(const struct watcher *w, int wd)
-{
-	struct node *n;
+/* The wd -> node table: linear probing, deletion by backward shift. */
 
-	for (n = w->buckets[bucket_of(w, wd)]; n; n = n->hnext)
-		if (n->wd == wd)
-			return n;
-	return NULL;
+static size_t slot_of(const struct watcher *w, int wd)
+{
+	return ((unsigned)wd * 2654435761u) & (w->table_size - 1);
 }
 
-static void hash_insert(struct watcher *w, struct node *n)
+static uint32_t find(const struct watcher *w, int wd)
 {
-	size_t i, b;
+	size_t i;
 
-	if (w->count >= w->nbuckets) {
-		struct node **old = w->buckets;
-		size_t oldn = w->nbuckets;
-		w->nbuckets *= 2;
-		w->buckets = xcalloc(w->nbuckets, sizeof *w->buckets);
-		for (i = 0; i < oldn; i++) {
-			struct node *m, *next;
-			for (m = old[i]; m; m = next) {
-				next = m->hnext;
-				b = bucket_of(w, m->wd);
-				m->hnext = w->buckets[b];
-				w->buckets[b] = m;
-			}
-		}
+	if (!w->table_size)
+		return NONE;
+	for (i = slot_of(w, wd); w->table[i] != NONE; i = (i + 1) & (w->table_size - 1))
+		if (w->nodes[w->table[i]].wd == wd)
+			return w->table[i];
+	return NONE;
+}
+
+static void table_put(struct watcher *w, uint32_t n)
+{
+	size_t i;
+
+	for (i = slot_of(w, w->nodes[n].wd); w->table[i] != NONE; i = (i + 1) & (w->table_size - 1))
+		;
+	w->table[i] = n;
+}
+
+static void table_insert(struct watcher *w, uint32_t n)
+{
+	if ((w->count + 1) * 2 > w->table_size) {
+		uint32_t *old = w->table;
+		size_t i, oldsize = w->table_size;
+
+		w->table_size = oldsize ? oldsize * 2 : 64;
+		w->table = xmalloc(w->table_size * sizeof *w->table);
+		memset(w->table, 0xff, w->table_size * sizeof *w->table);
+		for (i = 0; i < oldsize; i++)
+			if (old[i] != NONE)
+				table_put(w, old[i]);
 		free(old);
 	}
-	b = bucket_of(w, n->wd);
-	n->hnext = w->buckets[b];
-	w->buckets[b] = n;
+	table_put(w, n);
 	w->count++;
 }
 
-static void hash_remove(struct watcher *w, struct node *n)
+static void table_remove(struct watcher *w, uint32_t n)
 {
-	struct node **p;
+	size_t i, j, home, mask = w->table_size - 1;
 
-	for (p = &w->buckets[bucket_of(w, n->wd)]; *p; p = &(*p)->hnext)
-		if (*p == n) {
-			*p = n->hnext;
-			w->count--;
+	for (i = slot_of(w, w->nodes[n].wd); w->table[i] != n; i = (i + 1) & mask)
+		if (w->table[i] == NONE)
 			return;
+	/* shift back the entries after it that would not be found past
+	 * the hole */
+	for (j = (i + 1) & mask; w->table[j] != NONE; j = (j + 1) & mask) {
+		home = slot_of(w, w->nodes[w->table[j]].wd);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			w->table[i] = w->table[j];
+			i = j;
 		}
+	}
+	w->table[i] = NONE;
+	w->count--;
+}
+
+/* Keep the names arena at most half dead: copy the live names over. */
+static void compact_names(struct watcher *w)
+{
+	char *old = w->names;
+	uint32_t n;
+	size_t len;
+
+	w->names_cap = w->names_len - w->names_dead + 64;
+	w->names = xmalloc(w->names_cap);
+	w->names_len = 0;
+	for (n = 0; n < w->nnodes; n++) {
+		if (w->nodes[n].wd < 0)
+			continue;
+		len = strlen(old + w->nodes[n].name) + 1;
+		memcpy(w->names + w->names_len, old + w->nodes[n].name, len);
+		w->nodes[n].name = (uint32_t)w->names_len;
+		w->names_len += len;
+	}
+	w->names_dead = 0;
+	free(old);
+}
+
+static uint32_t add_name(struct watcher *w, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	uint32_t at;
+
+	if (w->names_len + len > w->names_cap) {
+		while (w->names_len + len > w->names_cap)
+			w->names_cap = w->names_cap ? w->names_cap * 2 : 256;
+		w->names = xrealloc(w->names, w->names_cap);
+	}
+	if (w->names_len + len > UINT32_MAX)
+		fatal("more than 4 GiB of directory names in one sync");
+	at = (uint32_t)w->names_len;
+	memcpy(w->names + at, name, len);
+	w->names_len += len;
+	return at;
+}
+
+static uint32_t new_node(struct watcher *w, int wd, uint32_t parent, const char *name)
+{
+	uint32_t n, at = add_name(w, name);	/* may move names, not nodes */
+
+	if (w->free_nodes != NONE) {
+		n = w->free_nodes;
+		w->free_nodes = w->nodes[n].sibling;
+	} else {
+		if (w->nnodes == w->capnodes) {
+			if (w->capnodes >= UINT32_MAX / 2)
+				fatal("too many watched directories in one sync");
+			w->capnodes = w->capnodes ? w->capnodes * 2 : 64;
+			w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
+		}
+		n = w->nnodes++;
+	}
+	w->nodes[n].wd = wd;
+	w->nodes[n].parent = parent;
+	w->nodes[n].child = NONE;
+	w->nodes[n].name = at;
+	w->nodes[n].sibling = parent == NONE ? NONE : w->nodes[parent].child;
+	if (parent != NONE)
+		w->nodes[parent].child = n;
+	table_insert(w, n);
+	return n;
+}
+
+static void free_node(struct watcher *w, uint32_t n)
+{
+	table_remove(w, n);
+	w->names_dead += strlen(name_of(w, n)) + 1;
+	w->nodes[n].wd = -1;
+	w->nodes[n].sibling = w->free_nodes;
+	w->free_nodes = n;
+	if (w->names_dead > 4096 && w->names_dead * 2 > w->names_len)
+		compact_names(w);
 }
 
 /* The full path of node n (plus "/name" when name is given) into out;
  * relative to dir when rel is set. Returns the length, or 0 if too long. */
-static size_t node_path(const struct watcher *w, const struct node *n,
+static size_t node_path(const struct watcher *w, uint32_t n,
 			const char *name, int rel, char *out, size_t outlen)
 {
-	const struct node *m;
+	uint32_t m;
 	size_t len = 0, need;
 
 	/* measure, then fill from the end */
 	need = rel ? 0 : strlen(w->dir);
-	for (m = n; m != w->root; m = m->parent)
-		need += strlen(m->name) + 1;
+	for (m = n; m != w->root; m = w->nodes[m].parent)
+		need += strlen(name_of(w, m)) + 1;
 	if (name && *name)
 		need += strlen(name) + 1;
 	if (rel && need > 0)
@@ -157,10 +262,10 @@ static size_t node_path(const struct watcher *w, const struct node *n,
 		if (need > 0)
 			out[--need] = '/';
 	}
-	for (m = n; m != w->root; m = m->parent) {
-		size_t l = strlen(m->name);
+	for (m = n; m != w->root; m = w->nodes[m].parent) {
+		size_t l = strlen(name_of(w, m));
 		need -= l;
-		memcpy(out + need, m->name, l);
+		memcpy(out + need, name_of(w, m), l);
 		if (need > 0)
 			out[--need] = '/';
 	}
@@ -229,41 +334,41 @@ static size_t count_dirs(const char *path)
 
 /* Forget top and everything below it; drop the kernel's watches too
  * when the directories still exist (moved out of the tree). */
-static void remove_tree(struct watcher *w, struct node *top, int rm_watches)
+static void remove_tree(struct watcher *w, uint32_t top, int rm_watches)
 {
-	struct node **p, *n = top, *parent;
+	uint32_t *p, n = top, parent;
 
-	if (top->parent)
-		for (p = &top->parent->child; *p; p = &(*p)->sibling)
+	if (w->nodes[top].parent != NONE)
+		for (p = &w->nodes[w->nodes[top].parent].child; *p != NONE;
+		     p = &w->nodes[*p].sibling)
 			if (*p == top) {
-				*p = top->sibling;
+				*p = w->nodes[top].sibling;
 				break;
 			}
 	/* post-order without recursion: free leaves, climb back up */
 	for (;;) {
-		while (n->child)
-			n = n->child;
-		parent = n == top ? NULL : n->parent;
-		if (parent)
-			parent->child = n->sibling;
+		while (w->nodes[n].child != NONE)
+			n = w->nodes[n].child;
+		parent = n == top ? NONE : w->nodes[n].parent;
+		if (parent != NONE)
+			w->nodes[parent].child = w->nodes[n].sibling;
 		if (rm_watches)
-			inotify_rm_watch(w->fd, n->wd);
-		hash_remove(w, n);
+			inotify_rm_watch(w->fd, w->nodes[n].wd);
 		if (n == w->root)
-			w->root = NULL;
-		free(n);
-		if (!parent)
+			w->root = NONE;
+		free_node(w, n);
+		if (parent == NONE)
 			return;
 		n = parent;
 	}
 }
 
-/* Watch directory path as child name of parent (parent NULL: the root). */
-static struct node *add_watch(struct watcher *w, struct node *parent,
-			      const char *name, const char *path)
+/* Watch directory path as child name of parent (NONE: the root).
+ * Returns the node, or NONE. */
+static uint32_t add_watch(struct watcher *w, uint32_t parent,
+			  const char *name, const char *path)
 {
-	uint32_t mask = DIR_EVENTS | (parent ? IN_DONT_FOLLOW : 0);
-	struct node *n;
+	uint32_t mask = DIR_EVENTS | (parent != NONE ? IN_DONT_FOLLOW : 0), n;
 	int wd = inotify_add_watch(w->fd, path, mask);
 
 	if (wd < 0) {
@@ -273,41 +378,32 @@ static struct node *add_watch(struct watcher *w, struct node *parent,
 		else if (err != ENOENT && err != ENOTDIR)
 			log_warn("cannot watch %s: %s", path, strerror(err));
 		errno = err;
-		return NULL;
+		return NONE;
 	}
-	if ((n = find(w, wd))) {
-		if (n->parent == parent && strcmp(n->name, name) == 0)
+	if ((n = find(w, wd)) != NONE) {
+		if (w->nodes[n].parent == parent && strcmp(name_of(w, n), name) == 0)
 			return n;	/* a rescan finding what it knows */
 		/* Watched under another name: it was moved and the move is
 		 * not seen yet. Forget the old place (keeping the kernel's
 		 * watches, which the caller's scan finds again). */
 		if (n == w->root)
-			return NULL;
+			return NONE;
 		remove_tree(w, n, 0);
 	}
-	n = xcalloc(1, sizeof *n + strlen(name) + 1);
-	strcpy(n->name, name);
-	n->wd = wd;
-	n->parent = parent;
-	if (parent) {
-		n->sibling = parent->child;
-		parent->child = n;
-	}
-	hash_insert(w, n);
-	return n;
+	return new_node(w, wd, parent, name);
 }
 
-/* Watch every directory below top, breadth first without recursion. */
-static void scan(struct watcher *w, struct node *top)
+/* Watch every directory below top, depth first without recursion. */
+static void scan(struct watcher *w, uint32_t top)
 {
-	struct node **todo = NULL;
-	size_t ntodo = 0, cap = 0;
+	uint32_t *todo, c;
+	size_t ntodo = 0, cap = 16;
 	char path[PATH_MAX], rel[PATH_MAX];
 
-	todo = xrealloc(todo, (cap = 16) * sizeof *todo);
+	todo = xmalloc(cap * sizeof *todo);
 	todo[ntodo++] = top;
 	while (ntodo) {
-		struct node *n = todo[--ntodo];
+		uint32_t n = todo[--ntodo];
 		struct dirent *de;
 		DIR *d;
 
@@ -315,7 +411,6 @@ static void scan(struct watcher *w, struct node *top)
 		    !(d = opendir(path)))
 			continue;
 		while ((de = readdir(d))) {
-			struct node *c;
 			char *full;
 			int is_dir = de->d_type == DT_DIR;
 
@@ -333,7 +428,7 @@ static void scan(struct watcher *w, struct node *top)
 			full = xasprintf("%s/%s", path, de->d_name);
 			c = add_watch(w, n, de->d_name, full);
 			free(full);
-			if (!c)
+			if (c == NONE)
 				continue;
 			if (ntodo == cap)
 				todo = xrealloc(todo, (cap *= 2) * sizeof *todo);
@@ -374,7 +469,7 @@ int watcher_start(struct watcher *w)
 	w->missing = 0;
 	/* Not even the source watched for lack of watches: the periodic
 	 * full syncs of the watch-limit fallback cover it. */
-	if (!(w->root = add_watch(w, NULL, "", w->dir)))
+	if ((w->root = add_watch(w, NONE, "", w->dir)) == NONE)
 		return errno == ENOSPC ? 0 : -1;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
@@ -384,7 +479,7 @@ int watcher_start(struct watcher *w)
 size_t watcher_rescan(struct watcher *w)
 {
 	w->missing = 0;
-	if (!w->root && !(w->root = add_watch(w, NULL, "", w->dir)))
+	if (w->root == NONE && (w->root = add_watch(w, NONE, "", w->dir)) == NONE)
 		return w->missing;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
@@ -397,13 +492,13 @@ size_t watcher_missing(const struct watcher *w)
 }
 
 /* One event of a directory source. */
-static void dir_event(struct watcher *w, struct node *n,
+static void dir_event(struct watcher *w, uint32_t n,
 		      const struct inotify_event *ev, watch_fn *fn, void *ctx)
 {
 	char rel[PATH_MAX];
 	int is_dir = (ev->mask & IN_ISDIR) != 0;
 	unsigned flags = 0;
-	struct node *c;
+	uint32_t c;
 
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 		if (n == w->root)
@@ -416,10 +511,10 @@ static void dir_event(struct watcher *w, struct node *n,
 		return;
 	if (is_dir && w->conf->recurse) {
 		if (ev->mask & IN_MOVED_FROM) {
-			for (c = n->child; c; c = c->sibling)
-				if (strcmp(c->name, ev->name) == 0)
+			for (c = w->nodes[n].child; c != NONE; c = w->nodes[c].sibling)
+				if (strcmp(name_of(w, c), ev->name) == 0)
 					break;
-			if (c)
+			if (c != NONE)
 				remove_tree(w, c, 1);
 		} else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 			char path[PATH_MAX];
@@ -427,7 +522,7 @@ static void dir_event(struct watcher *w, struct node *n,
 			 * inside before the watch existed is found by the
 			 * scan, and the sync run that follows copies it. */
 			if (node_path(w, n, ev->name, 0, path, sizeof path) &&
-			    (c = add_watch(w, n, ev->name, path)))
+			    (c = add_watch(w, n, ev->name, path)) != NONE)
 				scan(w, c);
 		}
 	}
@@ -460,13 +555,13 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 		for (p = buf; p < buf + len;
 		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			struct node *n;
+			uint32_t n;
 
 			if (ev->mask & IN_Q_OVERFLOW) {
 				fn(ctx, WATCH_OVERFLOW, "", 0);
 				continue;
 			}
-			if (!(n = find(w, ev->wd)))
+			if ((n = find(w, ev->wd)) == NONE)
 				continue;	/* a watch already forgotten */
 			if (ev->mask & IN_IGNORED) {
 				int was_root = n == w->root;
@@ -491,10 +586,10 @@ void watcher_free(struct watcher *w)
 {
 	if (!w)
 		return;
-	if (w->root)
-		remove_tree(w, w->root, 0);
 	close(w->fd);
-	free(w->buckets);
+	free(w->nodes);
+	free(w->names);
+	free(w->table);
 	free(w->dir);
 	free(w->file_name);
 	free(w->exclude_prefix);

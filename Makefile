@@ -26,6 +26,8 @@ HDR = src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_yaml tests/unit_config tests/unit_rsync tests/unit_exclude
+UNIT_SRC = tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
+	tests/unit_exclude.c tests/unit.h
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o \
 	src/util.o src/log.o
 
@@ -34,10 +36,17 @@ all: poni
 poni: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDFLAGS) $(LDLIBS)
 
-$(OBJ): $(HDR) config.mk Makefile
+$(OBJ): $(HDR) config.mk Makefile .build-flags
 
 .c.o:
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The compiler and flags of the last build: when they change (make, then
+# make CC=musl-gcc LDFLAGS=-static) this file does and everything is
+# built again, so the objects of two compilers never mix.
+.build-flags: FORCE
+	@f='$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)'; \
+	[ "$$f" = "$$(cat $@ 2>/dev/null)" ] || printf '%s\n' "$$f" > $@
 
 tests/unit_yaml: tests/unit_yaml.c tests/unit.h src/yaml.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_yaml.c src/yaml.o $(LDFLAGS)
@@ -47,6 +56,7 @@ tests/unit_rsync: tests/unit_rsync.c tests/unit.h $(CONFIG_OBJ) src/spawn.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_rsync.c $(CONFIG_OBJ) src/spawn.o $(LDFLAGS) $(LDLIBS)
 tests/unit_exclude: tests/unit_exclude.c tests/unit.h src/exclude.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_exclude.c src/exclude.o $(LDFLAGS)
+unit: $(UNIT)
 
 # make check: build everything, make sure the test tools are there
 # (installed when run as root, else named), run every test.
@@ -59,8 +69,50 @@ check: poni $(UNIT)
 demo: poni
 	@tests/demo.sh
 
+# make static, make cross: small static binaries (see config.mk). Each
+# is built by this Makefile in its own tree build/NAME, whose files are
+# symbolic links to the ones here: the objects of different compilers
+# never mix, and the plain build is left alone. TREE_GOALS=unit builds
+# the unit tests there too, for make check-cross.
+TREE = Makefile config.mk $(SRC) $(HDR) $(UNIT_SRC)
+TREE_GOALS =
+BUILD_TREE = mkdir -p build/$$name/src build/$$name/tests && \
+	for f in $(TREE); do ln -sf "$$PWD/$$f" build/$$name/$$f || exit 1; done && \
+	(cd build/$$name && $(MAKE) CC="$$cc" CFLAGS='$(STATIC_CFLAGS)' \
+		LDFLAGS='$(STATIC_LDFLAGS)' poni $(TREE_GOALS)) && \
+	cp build/$$name/poni poni-$$name.tmp && mv -f poni-$$name.tmp poni-$$name
+
+static: poni-static
+cross: poni-x86_64 poni-armhf poni-aarch64
+
+poni-static: FORCE
+	@name=static cc='$(STATIC_CC)'; $(BUILD_TREE)
+poni-x86_64: FORCE
+	@name=x86_64 cc='$(CC_x86_64)'; $(BUILD_TREE)
+poni-armhf: FORCE
+	@name=armhf cc='$(CC_armhf)'; $(BUILD_TREE)
+poni-aarch64: FORCE
+	@name=aarch64 cc='$(CC_aarch64)'; $(BUILD_TREE)
+
+# make size: the size of each static binary built so far.
+size:
+	@found=; for f in poni-static poni-x86_64 poni-armhf poni-aarch64; do \
+		[ -f $$f ] || continue; found=1; \
+		wc -c < $$f | awk -v f=$$f '{ printf "%-13s %7d bytes %6.1f KiB\n", f, $$1, $$1 / 1024 }'; \
+	done; [ -n "$$found" ] || echo "no static binary yet: make static, or make cross"
+
+# make check-cross: make cross with the unit tests, then run each
+# binary's unit tests and system tests, under qemu-user for ARM (see
+# tests/cross.sh).
+check-cross:
+	@tests/deps.sh cross
+	@$(MAKE) cross TREE_GOALS=unit
+	@tests/cross.sh x86_64 armhf aarch64
+
 clean:
-	rm -f poni $(OBJ) $(UNIT)
+	rm -f poni $(OBJ) $(UNIT) .build-flags poni-static poni-x86_64 \
+		poni-armhf poni-aarch64
+	rm -rf build
 
 install: poni
 	mkdir -p $(DESTDIR)$(PREFIX)/sbin
@@ -79,4 +131,6 @@ uninstall:
 		$(DESTDIR)$(MANPREFIX)/man8/poni.8 \
 		$(DESTDIR)$(MANPREFIX)/man5/poni.conf.5
 
-.PHONY: all check demo clean install uninstall
+FORCE:
+
+.PHONY: all unit check demo static cross size check-cross clean install uninstall

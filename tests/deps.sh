@@ -1,10 +1,22 @@
 #!/bin/sh
-# tests/deps.sh: make sure the tools the tests drive are installed.
+# tests/deps.sh [cross]: make sure the tools the tests drive are installed.
 # As root on Debian they are installed with apt-get; otherwise the
 # missing ones are named, and the tests that need them fail or skip.
+# With "cross": what make check-cross needs, the musl cross compilers and
+# qemu-user (Debian's come from the armhf and arm64 architectures, which
+# are added to dpkg for them).
 
 # command  Debian package
-need="rsync:rsync ssh:openssh-client ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server"
+if [ "$1" = cross ]; then
+	need="x86_64-linux-musl-gcc:musl-tools arm-linux-musleabihf-gcc:musl-dev:armhf
+		aarch64-linux-musl-gcc:musl-dev:arm64 qemu-arm-static:qemu-user-static
+		qemu-aarch64-static:qemu-user-static"
+else
+	need="rsync:rsync ssh:openssh-client ssh-keygen:openssh-client
+		/usr/sbin/sshd:openssh-server busybox:busybox-static
+		/usr/sbin/dropbear:dropbear-bin dbclient:dropbear-bin
+		dropbearkey:dropbear-bin shellcheck:shellcheck"
+fi
 
 missing=""
 for pair in $need; do
@@ -17,6 +29,12 @@ done
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing test tools:$missing"
+	case $missing in
+	*:armhf*) dpkg --add-architecture armhf ;;
+	esac
+	case $missing in
+	*:arm64*) dpkg --add-architecture arm64 ;;
+	esac
 	# a foreign architecture's index may fail to update: go on regardless
 	apt-get update -qq || true
 	# shellcheck disable=SC2086

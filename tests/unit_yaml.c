@@ -238,11 +238,11 @@ static char *replace_all(const char *s, const char *from, const char *to)
 	return out;
 }
 
-static unsigned long rng_state = 12345;
+static unsigned long long rng_state = 12345;
 
 static unsigned rng(void)
 {
-	rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
 	return (unsigned)(rng_state >> 33);
 }
 

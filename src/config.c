@@ -602,6 +602,19 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 		return config_fail(b, line, 0, "priv_key: %s is not a regular file",
 		    c->priv_key);
 	}
+	if (!ssh_is_openssh(c->ssh)) {
+		static const char openssh_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+		char head[sizeof openssh_key - 1];
+		ssize_t n = read(fd, head, sizeof head);
+
+		if (n == (ssize_t)sizeof head && memcmp(head, openssh_key, sizeof head) == 0) {
+			close(fd);
+			return config_fail(b, line, 0,
+			    "priv_key: %s is an OpenSSH key, which %s cannot read: convert it "
+			    "with dropbearconvert openssh dropbear %s %s.db and use that",
+			    c->priv_key, c->ssh, c->priv_key, c->priv_key);
+		}
+	}
 	close(fd);
 	return 0;
 }

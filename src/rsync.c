@@ -7,6 +7,9 @@
 #include "rsync.h"
 #include "util.h"
 
+/* Seconds without any data over ssh before rsync gives up (exit 30). */
+#define RSYNC_IO_TIMEOUT 120
+
 /* rsync's short options that take no argument (rsync 3.x --help). */
 static const char flag_letters[] = "vqcarRbudlLkKHpEAXogDtUNOJSnWxmIyzCFsh8iP046";
 
@@ -182,6 +185,10 @@ char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 		/* send the paths through rsync's protocol, never through the
 		 * remote shell, whatever the rsync versions */
 		push(&argv, &n, xstrdup("--protect-args"));
+		/* a link that stalls, or a dbclient asking about an unknown
+		 * host key, must end in a failed (and retried) run, not hang
+		 * the sync for good; rsync keeps an idle link alive itself */
+		push(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
 		push(&argv, &n, xstrdup("-e"));
 		push(&argv, &n, rsh_command(s, control));
 	}

@@ -163,7 +163,13 @@ char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 	push(&argv, &n, xstrdup(s->rsync));
 	if (*s->rsync_opts)
 		push(&argv, &n, xasprintf("-%s", s->rsync_opts));
-	if (from_list) {
+	if (!from_list) {
+		/* A full run cannot list what changed: compare mtimes to the
+		 * nanosecond, so a same-size rewrite within the second of the
+		 * last run is not skipped. (A receiver older than rsync 3.1.3
+		 * then sees every file as changed: slower, never stale.) */
+		push(&argv, &n, xstrdup("--modify-window=-1"));
+	} else {
 		/* with --files-from, -a does not imply -r: recurse into
 		 * listed directories (new ones) when the user's flags
 		 * recurse at all */

@@ -39,7 +39,7 @@ int main(void)
 	TEST("rsync argv: a local copy") {
 		c = base();
 		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '/opt/dir1' '/opt/'");
+		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: delete and exclude") {
@@ -48,7 +48,7 @@ int main(void)
 		c.exclude = ex;
 		c.nexclude = 2;
 		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
+		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: over ssh with port, key, user, host key policy") {
@@ -59,7 +59,7 @@ int main(void)
 		c.priv_key = "/home/jsmith/.ssh/id_rsa";
 		c.port = 1122;
 		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--protect-args' '--timeout=120' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
+		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt/'");
 		free(s);
 	}
@@ -70,7 +70,7 @@ int main(void)
 		c.priv_key = "/keys/my 'key";
 		c.strict_host_key = HOSTKEY_NO;
 		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
+		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
 		    "'/opt/dir1' '[::1]:/opt/'");
 		free(s);
@@ -79,7 +79,7 @@ int main(void)
 		c.priv_key = "/k";
 		c.rsync_opts = "";
 		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
+		CHECK_STR(s, "'rsync' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
 		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt/'");
 		free(s);
 	}

@@ -64,6 +64,12 @@ check: poni $(UNIT)
 	@tests/deps.sh
 	@tests/run.sh
 
+# make fuzz: the config parser and builder under libFuzzer (clang) for
+# FUZZ_SECONDS; make check runs it for 30 s only.
+FUZZ_SECONDS = 600
+fuzz:
+	@tests/fuzz.sh $(FUZZ_SECONDS)
+
 # make demo: mirror demo/src to demo/dst with a local config, so a
 # newcomer sees poni at work. Ctrl-C stops it.
 demo: poni
@@ -133,4 +139,4 @@ uninstall:
 
 FORCE:
 
-.PHONY: all unit check demo static cross size check-cross clean install uninstall
+.PHONY: all unit check fuzz demo static cross size check-cross clean install uninstall

@@ -15,13 +15,23 @@ else
 	need="rsync:rsync ssh:openssh-client ssh-keygen:openssh-client
 		/usr/sbin/sshd:openssh-server busybox:busybox-static
 		/usr/sbin/dropbear:dropbear-bin dbclient:dropbear-bin
-		dropbearkey:dropbear-bin shellcheck:shellcheck"
+		dropbearkey:dropbear-bin shellcheck:shellcheck clang:clang
+		pkg-config:pkg-config /usr/include/ini.h:libinih-dev"
+	# libFuzzer's runtime, for sys_fuzz.sh (Debian 12's clang is 14)
+	for f in /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a; do
+		[ -e "$f" ] || need="$need /nonexistent/libfuzzer:libclang-rt-14-dev"
+		break
+	done
 fi
 
 missing=""
 for pair in $need; do
 	cmd=${pair%%:*} pkg=${pair#*:}
-	if ! command -v "$cmd" >/dev/null 2>&1; then
+	case $cmd in
+	/*) [ -e "$cmd" ] ;;
+	*) command -v "$cmd" >/dev/null 2>&1 ;;
+	esac
+	if [ $? != 0 ]; then
 		case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
 	fi
 done

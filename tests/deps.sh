@@ -24,14 +24,18 @@ else
 	done
 fi
 
+# have CMD: an absolute path exists, or a command is in PATH
+have() {
+	case $1 in
+	/*) [ -e "$1" ] ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
 missing=""
 for pair in $need; do
 	cmd=${pair%%:*} pkg=${pair#*:}
-	case $cmd in
-	/*) [ -e "$cmd" ] ;;
-	*) command -v "$cmd" >/dev/null 2>&1 ;;
-	esac
-	if [ $? != 0 ]; then
+	if ! have "$cmd"; then
 		case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
 	fi
 done

@@ -1,0 +1,382 @@
+# shellcheck shell=bash
+# tests/lib_faults.sh: helpers for the reliability tests (sys_churn.sh,
+# sys_faults.sh) and soak.sh. Source it after lib.sh.
+
+CHURN=$TESTS_DIR/churn.sh
+
+# A churn seed: $CHURN_SEED if set, else a random one (printed by churn.sh
+# so that a failure can be replayed with CHURN_SEED=...).
+churn_seed() {
+	if [ -n "${CHURN_SEED:-}" ]; then
+		echo "$CHURN_SEED"
+	else
+		echo $((RANDOM * 32768 + RANDOM))
+	fi
+}
+
+# churn SEED N DIR: run churn.sh; its output (the seed line) is kept in
+# $T/churn.out and shown with a FAIL line (see fail_mirror).
+churn() {
+	"$CHURN" "$@" >>"$T/churn.out" 2>&1
+}
+
+# --- trees -----------------------------------------------------------------
+
+# tree_list DIR: type, mode, name and link target of everything under
+# DIR, sorted (NUL-separated, as names may hold newlines).
+tree_list() {
+	(cd "$1" && find . -printf '%y %m %p -> %l\0') | sort -z
+}
+
+# same_mirror A B: diff -r without following symbolic links (compared as
+# links: a dangling one is no error, a link to a directory is no loop)
+# finds no difference, and every entry has the same type and mode.
+same_mirror() {
+	[ -d "$1" ] && [ -d "$2" ] &&
+		diff -r --no-dereference "$1" "$2" >/dev/null 2>&1 &&
+		cmp -s <(tree_list "$1") <(tree_list "$2")
+}
+
+# show_mirror_diff A B: what differs (for a FAIL line).
+show_mirror_diff() {
+	{
+		diff -r --no-dereference "$1" "$2" 2>&1 | head -n 20
+		diff <(tree_list "$1" | tr '\0\n' '\n?') <(tree_list "$2" | tr '\0\n' '\n?') |
+			grep '^[<>]' | head -n 20
+	} | detail
+}
+
+# wait_mirror A B [SECONDS]: wait until same_mirror, else fail with the
+# differences, the churn seeds and the end of poni's log.
+wait_mirror() {
+	wait_poni "${3:-20}" same_mirror "$1" "$2" && return 0
+	fail_mirror "$1" "$2" "does not converge within ${3:-20} s"
+}
+
+fail_mirror() {
+	show_mirror_diff "$1" "$2"
+	[ -s "$T/churn.out" ] && grep '^churn: seed' "$T/churn.out" | detail
+	fail "$TEST_NAME" "replica $2 $3"
+}
+
+# --- configs ---------------------------------------------------------------
+
+# has_key KEY ARGS...: one of ARGS is "KEY: ...".
+has_key() {
+	local k=$1 a
+	shift
+	for a in "$@"; do
+		case $a in "$k:"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# sync_local SRC DST [KEY: VALUE]...: a sync entry (to append after a
+# "sync:" line): a local copy, interval 0, recurse and delete unless the
+# arguments say otherwise.
+sync_local() {
+	local src=$1 dst=$2 l k
+	shift 2
+	echo "  $src:"
+	echo "    remote_path: $dst"
+	for k in interval:0 recurse:true delete:true; do
+		has_key "${k%%:*}" "$@" || echo "    ${k%%:*}: ${k#*:}"
+	done
+	for l in "$@"; do
+		echo "    $l"
+	done
+}
+
+# sync_ssh SRC DST [KEY: VALUE]...: the same over ssh to the test's sshd
+# (start_sshd first), with strict host key checking.
+sync_ssh() {
+	local src=$1 dst=$2 l k
+	shift 2
+	echo "  $src:"
+	echo "    remote_host: 127.0.0.1"
+	echo "    remote_user: $SSH_USER"
+	echo "    remote_path: $dst"
+	echo "    priv_key: $SSH_KEY"
+	echo "    known_hosts: $KNOWN_HOSTS"
+	for k in interval:0 recurse:true delete:true port:"$SSH_PORT" strict_host_key:yes; do
+		has_key "${k%%:*}" "$@" || echo "    ${k%%:*}: ${k#*:}"
+	done
+	for l in "$@"; do
+		echo "    $l"
+	done
+}
+
+# --- sshd --------------------------------------------------------------------
+
+# restart_sshd: start the test's sshd again, same config, keys and port.
+restart_sshd() {
+	"$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1 &
+	SSHD_PID=$!
+	wait_until 10 port_open "$SSH_PORT" || {
+		detail <"$T/sshd.log"
+		fail "$TEST_NAME" "sshd did not start again on port $SSH_PORT"
+	}
+}
+
+# --- an rsync wrapper --------------------------------------------------------
+
+# make_rsync_wrapper [EXTRA_ARG...]: $T/bin/rsync, for the rsync key. It
+# appends the time of each call ($EPOCHREALTIME) to $T/rsync-calls, then
+# runs the real rsync with EXTRA_ARGs (say --bwlimit=...) first. Faults
+# on demand, each file removed by the call that uses it unless
+# $T/rsync-sticky exists:
+#   $T/rsync-kill       the call kills itself with SIGKILL at once;
+#   $T/rsync-fail N     the call prints "rsync: test fault" on stderr and
+#                       exits N without copying anything;
+#   $T/rsync-after N    the call runs rsync, then exits N.
+make_rsync_wrapper() {
+	local real extra="" a q
+	real=$(command -v rsync) || fail "$TEST_NAME" "no rsync"
+	for a in "$@"; do
+		extra+=" $(printf '%q' "$a")"
+	done
+	q=$(printf '%q' "$T")
+	mkdir -p "$T/bin"
+	cat >"$T/bin/rsync" <<-EOF
+		#!/bin/bash
+		T=$q
+		echo "\$EPOCHREALTIME" >>"\$T/rsync-calls"
+		use() {
+		    [ -e "\$T/\$1" ] || return 1
+		    rc=\$(cat "\$T/\$1")
+		    [ -e "\$T/rsync-sticky" ] || rm -f "\$T/\$1"
+		}
+		if use rsync-kill; then
+		    kill -KILL \$\$
+		fi
+		if use rsync-fail; then
+		    echo "rsync: test fault" >&2
+		    exit "\$rc"
+		fi
+		if use rsync-after; then
+		    $(printf '%q' "$real")$extra "\$@"
+		    exit "\$rc"
+		fi
+		exec $(printf '%q' "$real")$extra "\$@"
+	EOF
+	chmod +x "$T/bin/rsync"
+	: >"$T/rsync-calls"
+}
+
+# rsync_calls: how many times the wrapper ran.
+rsync_calls() {
+	wc -l <"$T/rsync-calls"
+}
+
+# call_gaps FROM_US TO_US: the gaps in seconds (3 decimals) between
+# consecutive wrapper calls made from FROM_US to TO_US (now_us values).
+call_gaps() {
+	awk -v from="$1" -v to="$2" '
+		{ t = $1 * 1000000 }
+		t >= from && t <= to { if (n++) printf "%.3f\n", (t - last) / 1e6; last = t }
+	' "$T/rsync-calls"
+}
+
+# calls_between FROM_US TO_US
+calls_between() {
+	awk -v from="$1" -v to="$2" '{ t = $1 * 1000000 } t >= from && t <= to { n++ } END { print n + 0 }' \
+		"$T/rsync-calls"
+}
+
+# --- the log -------------------------------------------------------------------
+
+# log_mark: the number of lines in poni's log now; log_since MARK: the
+# lines added since.
+log_mark() {
+	if [ -f "$T/poni.log" ]; then
+		wc -l <"$T/poni.log"
+	else
+		echo 0
+	fi
+}
+log_since() {
+	tail -n "+$(($1 + 1))" "$T/poni.log"
+}
+
+# log_has_since MARK ERE [N]: at least N (1) lines since MARK match ERE.
+log_has_since() {
+	[ "$(count_log "$2" "$1")" -ge "${3:-1}" ]
+}
+
+# wait_log_since MARK ERE [SECONDS] [N]: wait until N (1) lines logged
+# since MARK match ERE, else fail.
+wait_log_since() {
+	wait_poni "${3:-10}" log_has_since "$1" "$2" "${4:-1}" ||
+		fail "$TEST_NAME" "no line matching /$2/ in poni's log (since line $1)"
+}
+
+# align_second: sleep until 20 ms after the next whole second, so that
+# what follows shortly happens within one second of the clock.
+align_second() {
+	local f us
+	f=${EPOCHREALTIME#*.}
+	us=$((1000000 - 10#$f + 20000))
+	sleep "$((us / 1000000)).$(printf %06d $((us % 1000000)))"
+}
+
+# count_log ERE [MARK]: lines matching ERE (since MARK).
+count_log() {
+	log_since "${2:-0}" | grep -Ec -- "$1"
+}
+
+# runs_of SRC [MARK]: successful runs of the sync whose source is SRC;
+# full_runs_of SRC [MARK]: those of the whole source.
+runs_of() {
+	count_log "sync $(ere "$1") -> .*: ok in " "${2:-0}"
+}
+full_runs_of() {
+	count_log "sync $(ere "$1") -> .*: ok in [0-9.]+ s \(full\)" "${2:-0}"
+}
+failures_of() {
+	count_log "sync $(ere "$1") -> .*: failed in " "${2:-0}"
+}
+
+# ere STRING: STRING with the characters special in an ERE escaped.
+ere() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
+}
+
+# check_backoff CAP [SRC]: every "retry in X s" line (of SRC's sync) asks
+# for 1 s after a success (or at first), else for twice the previous
+# delay, at most CAP seconds. Fails the test with the retry lines if not.
+check_backoff() {
+	local cap=$1 pat="sync ${2:+$(ere "$2") }"
+	if ! grep -E -- "$pat" "$T/poni.log" | awk -v cap="$cap" '
+		/: ok in / { want = 1; next }
+		/: retry in [0-9.]+ s/ {
+			match($0, /retry in [0-9.]+ s/)
+			v = substr($0, RSTART + 9, RLENGTH - 11) + 0
+			if (v != want) { printf "retry in %s s, want %s s\n", v, want; bad = 1 }
+			want = 2 * v; if (want > cap) want = cap
+		}
+		BEGIN { want = 1 }
+		END { exit bad }' >"$T/backoff.err"; then
+		{
+			cat "$T/backoff.err"
+			grep -E -- "$pat.*(retry in|ok in)" "$T/poni.log"
+		} | detail
+		fail "$TEST_NAME" "the retry delays do not follow 1 s doubling up to $cap s"
+	fi
+}
+
+# --- processes -----------------------------------------------------------------
+
+# leftovers: pids of the processes that hold the workspace in their
+# command line (rsync, ssh, the rsync wrapper), but for the test's sshd,
+# and of the test sshd's sessions.
+leftovers() {
+	{
+		mine "$T" | grep -vx "${SSHD_PID:-none}"
+		[ -n "$SSHD_PID" ] && descendants "$SSHD_PID"
+	} | sort -u
+}
+
+no_leftovers() {
+	[ -z "$(leftovers)" ]
+}
+
+# assert_nothing_left: no leftovers within 5 s (once poni is gone).
+assert_nothing_left() {
+	local p
+	wait_until 5 no_leftovers && return 0
+	for p in $(leftovers); do
+		printf '%s: ' "$p"
+		tr '\0' ' ' <"/proc/$p/cmdline"
+		echo
+	done | detail
+	fail "$TEST_NAME" "processes left behind"
+}
+
+# poni_children: pids of the processes whose parent is poni.
+poni_children() {
+	[ -n "$PONI_PID" ] && pgrep -P "$PONI_PID"
+}
+
+# --- sysctls -------------------------------------------------------------------
+#
+# A lowered sysctl affects every process on the machine, and other tests
+# (other people's too) may run at the same time: hold an exclusive lock
+# for as long as a value is lowered, write the value to restore into the
+# lock file first, and restore what a holder killed before it could
+# restore left there.
+
+SYSCTL_LOCK=${TMPDIR:-/tmp}/poni-tests-sysctl.lock
+SYSCTL_FD=
+SYSCTL_SAVED=
+
+# sysctl_lower NAME VALUE: set the sysctl NAME (fs.inotify....), saving
+# its value; 1 if it cannot be written, or if NO_SYSCTL=1 (then the tests
+# take another way, or skip).
+sysctl_lower() {
+	local file=/proc/sys/${1//.//} old line
+	[ "${NO_SYSCTL:-0}" != 1 ] && [ -w "$file" ] || return 1
+	exec {SYSCTL_FD}<>"$SYSCTL_LOCK" || return 1
+	if ! flock -w 120 "$SYSCTL_FD"; then
+		exec {SYSCTL_FD}>&-
+		SYSCTL_FD=
+		fail "$TEST_NAME" "cannot lock $SYSCTL_LOCK"
+	fi
+	# a value a killed holder did not restore
+	while read -r line; do
+		case $line in
+		/proc/sys/fs/inotify/*\ [0-9]*) echo "${line#* }" >"${line%% *}" ;;
+		esac
+	done <"$SYSCTL_LOCK"
+	old=$(cat "$file") || return 1
+	echo "$file $old" >"$SYSCTL_LOCK"
+	SYSCTL_SAVED="$file $old"
+	trap faults_exit EXIT
+	echo "$2" >"$file"
+}
+
+# sysctl_restore: put back what sysctl_lower changed, release the lock.
+sysctl_restore() {
+	[ -n "$SYSCTL_SAVED" ] || return 0
+	echo "${SYSCTL_SAVED#* }" >"${SYSCTL_SAVED%% *}"
+	: >"$SYSCTL_LOCK"
+	SYSCTL_SAVED=
+	exec {SYSCTL_FD}>&-
+	SYSCTL_FD=
+}
+
+# The EXIT trap of a test that lowers a sysctl: restore it, then lib.sh's
+# cleanup (with the test's exit status).
+faults_exit() {
+	local st=$?
+	sysctl_restore
+	(exit "$st")
+	cleanup
+}
+
+# inotify_watches_in_use: inotify watches of all processes now.
+inotify_watches_in_use() {
+	find /proc/[0-9]*/fdinfo -type f -exec grep -Hc '^inotify' {} + 2>/dev/null |
+		awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# watched_inodes PID: the inode numbers (decimal) PID's inotify fds watch.
+watched_inodes() {
+	local f h
+	for f in /proc/"$1"/fdinfo/*; do
+		grep '^inotify' "$f" 2>/dev/null
+	done | sed -n 's/.* ino:\([0-9a-f]*\) .*/\1/p' | while read -r h; do
+		echo $((16#$h))
+	done
+}
+
+# --- selection -------------------------------------------------------------------
+
+# run_selected NAME FUNCTION: run_test, unless $ONLY is set (an ERE) and
+# NAME does not match it (then nothing is printed). For replays:
+#   ONLY='^hup_' tests/run.sh sys_faults.sh
+run_selected() {
+	if [ -n "${ONLY:-}" ] && ! [[ $1 =~ $ONLY ]]; then
+		return 0
+	fi
+	run_test "$@"
+}

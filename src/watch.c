@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "exclude.h"
@@ -393,13 +394,33 @@ static uint32_t add_watch(struct watcher *w, uint32_t parent,
 	return new_node(w, wd, parent, name);
 }
 
-/* Watch every directory below top, depth first without recursion. */
+/* Whether a directory's link count on path's file system is 2 plus its
+ * number of subdirectories, so that 2 means "none": true of ext2/3/4,
+ * xfs and tmpfs; not of btrfs (always 1) and not known of others. */
+static int nlink_counts_subdirs(const char *path)
+{
+	struct statfs fs;
+
+	if (statfs(path, &fs) < 0)
+		return 0;
+	return fs.f_type == 0xEF53 /* ext2/3/4 */ || fs.f_type == 0x58465342 /* xfs */ ||
+	    fs.f_type == 0x01021994 /* tmpfs */;
+}
+
+/* Watch every directory below top, depth first without recursion. A
+ * directory with no subdirectories is not opened at all where the link
+ * count says so: most directories of a big tree are such leaves, and
+ * reading them was most of the start-up's cost. */
 static void scan(struct watcher *w, uint32_t top)
 {
 	uint32_t *todo, c;
 	size_t ntodo = 0, cap = 16;
 	char path[PATH_MAX], rel[PATH_MAX];
+	int leaves_known;
 
+	if (!node_path(w, top, NULL, 0, path, sizeof path))
+		return;
+	leaves_known = nlink_counts_subdirs(path);
 	todo = xmalloc(cap * sizeof *todo);
 	todo[ntodo++] = top;
 	while (ntodo) {
@@ -430,6 +451,14 @@ static void scan(struct watcher *w, uint32_t top)
 			free(full);
 			if (c == NONE)
 				continue;
+			/* the watch is in place before the link count is read:
+			 * a subdirectory made after that is an event */
+			if (leaves_known) {
+				struct stat st;
+				if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISDIR(st.st_mode) && st.st_nlink == 2)
+					continue;
+			}
 			if (ntodo == cap)
 				todo = xrealloc(todo, (cap *= 2) * sizeof *todo);
 			todo[ntodo++] = c;

@@ -149,7 +149,8 @@ int main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *config_path = DEFAULT_CONFIG, *pidfile = NULL;
+	/* static: absolute() may allocate them for the whole run */
+	static const char *config_path = DEFAULT_CONFIG, *pidfile;
 	int check = 0, dry_run = 0, once = 0, detach = 0, verbose = 0;
 	int opt, status, pidfd = -1;
 	char err[1024];

@@ -4,7 +4,14 @@
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
-command -v rsync >/dev/null || { echo "make demo needs rsync: apt-get install rsync" >&2; exit 1; }
+if ! command -v rsync >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "== installing rsync, which poni runs"
+		apt-get update -qq || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
+	fi
+	command -v rsync >/dev/null || { echo "make demo needs rsync: apt-get install rsync" >&2; exit 1; }
+fi
 
 rm -rf demo
 mkdir -p demo/src/docs

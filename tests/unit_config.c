@@ -351,6 +351,30 @@ int main(void)
 		CHECK(c != NULL);
 		config_free(c);
 	}
+	TEST("config: dbclient is refused an OpenSSH-format key, with the conversion") {
+		char key[] = "/tmp/poni-unit-key.XXXXXX", text[512];
+		int fd = mkstemp(key);
+		CHECK(fd >= 0);
+		if (fd >= 0) {
+			const char head[] = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n";
+			CHECK(write(fd, head, sizeof head - 1) == (ssize_t)(sizeof head - 1));
+			close(fd);
+			snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+			    "    remote_path: /b\n    priv_key: %s\n    ssh: dbclient\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c == NULL);
+			CHECK_CONTAINS(error, "t.yml:5:");
+			CHECK_CONTAINS(error, "dropbearconvert openssh dropbear");
+			config_free(c);
+			/* OpenSSH's own ssh takes it */
+			snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+			    "    remote_path: /b\n    priv_key: %s\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c != NULL);
+			config_free(c);
+			unlink(key);
+		}
+	}
 	TEST("config: sync_summary names source, target and options") {
 		c = parse(spec_example, 0);
 		if (c) {

@@ -2,10 +2,17 @@
  *
  * A directory source gets one watch on itself and, with recurse, one on
  * every directory below it, placed at start and whenever a directory is
- * created or moved in. Watched directories form a tree of nodes, each
- * holding its name relative to its parent, so memory grows with names,
- * not with whole paths; an open-addressed table maps watch descriptors
- * to nodes.
+ * created or moved in.
+ *
+ * Watched directories are nodes in one array sorted by watch descriptor
+ * and found by binary search: the kernel hands descriptors out in
+ * increasing order, so a new node is appended. A node knows its parent
+ * by the parent's descriptor and its name relative to the parent (names
+ * live back to back in one arena), so a directory costs 12 bytes plus
+ * its name, and renaming a directory renames one node: everything below
+ * follows. There are no child lists; the rare move of a directory out of
+ * the tree is settled by one sweep over the array after the batch of
+ * events that holds it.
  *
  * A file source is watched through its parent directory, filtered by
  * name, so that replacing the file by rename (editors, logrotate) is seen
@@ -15,7 +22,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -31,18 +37,18 @@
 	IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 	IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR)
 
-/* A watched directory. Nodes live in one array and refer to each other
- * by index, names in one arena: per directory, 20 bytes plus its name
- * plus a slot of the wd table, with no allocator overhead. */
 struct node {
-	int wd;			/* -1: a free slot */
-	uint32_t parent;	/* NONE for the root */
-	uint32_t child;		/* first subdirectory */
-	uint32_t sibling;	/* next subdirectory of parent; next free slot */
-	uint32_t name;		/* offset in names: relative to parent */
+	int wd;
+	int parent;		/* the parent's wd, or one of the marks below */
+	uint32_t name;		/* offset in names */
 };
 
-#define NONE UINT32_MAX
+/* Marks in node.parent (the kernel's descriptors start at 1). */
+#define NO_PARENT 0		/* the root */
+#define DEAD (-1)		/* forgotten: a tombstone until compaction */
+#define MOVED_OUT (-2)		/* moved out of the tree: the sweep forgets it */
+
+#define NONE SIZE_MAX		/* no such node */
 
 struct watcher {
 	const struct sync_conf *conf;
@@ -50,15 +56,13 @@ struct watcher {
 	char *dir;		/* the watched directory (a file's parent) */
 	char *file_name;	/* file source: its name in dir; else NULL */
 	char *exclude_prefix;	/* "name/" when the transfer root is above dir */
-	uint32_t root;
-	struct node *nodes;
-	uint32_t nnodes, capnodes;	/* slots used (live or free), allocated */
-	uint32_t free_nodes;	/* list through sibling */
+	int root;		/* wd of dir; 0 when not watched */
+	struct node *nodes;	/* sorted by wd, tombstones included */
+	size_t nnodes, capnodes, ndead;
 	char *names;		/* NUL-terminated names, back to back */
 	size_t names_len, names_cap, names_dead;
-	uint32_t *table;	/* wd -> node, open addressing; NONE: empty */
-	size_t table_size;	/* a power of two, at most half full */
-	size_t count;
+	int sweep_due;		/* a node is marked MOVED_OUT */
+	size_t count;		/* live nodes */
 	size_t missing;		/* directories the watch limit left unwatched */
 };
 
@@ -72,8 +76,6 @@ struct watcher *watcher_new(const struct sync_conf *conf)
 	w = xcalloc(1, sizeof *w);
 	w->conf = conf;
 	w->fd = fd;
-	w->root = NONE;
-	w->free_nodes = NONE;
 	return w;
 }
 
@@ -87,97 +89,39 @@ size_t watcher_count(const struct watcher *w)
 	return w->count;
 }
 
-static const char *name_of(const struct watcher *w, uint32_t n)
+size_t watcher_missing(const struct watcher *w)
 {
-	return w->names + w->nodes[n].name;
+	return w->missing;
 }
 
-/* The wd -> node table: linear probing, deletion by backward shift. */
-
-static size_t slot_of(const struct watcher *w, int wd)
+static const char *name_of(const struct watcher *w, size_t i)
 {
-	return ((unsigned)wd * 2654435761u) & (w->table_size - 1);
+	return w->names + w->nodes[i].name;
 }
 
-static uint32_t find(const struct watcher *w, int wd)
+/* --- the node array ----------------------------------------------------------- */
+
+/* The first index whose wd is not below wd. */
+static size_t lower_bound(const struct watcher *w, int wd)
 {
-	size_t i;
+	size_t lo = 0, hi = w->nnodes;
 
-	if (!w->table_size)
-		return NONE;
-	for (i = slot_of(w, wd); w->table[i] != NONE; i = (i + 1) & (w->table_size - 1))
-		if (w->nodes[w->table[i]].wd == wd)
-			return w->table[i];
-	return NONE;
-}
-
-static void table_put(struct watcher *w, uint32_t n)
-{
-	size_t i;
-
-	for (i = slot_of(w, w->nodes[n].wd); w->table[i] != NONE; i = (i + 1) & (w->table_size - 1))
-		;
-	w->table[i] = n;
-}
-
-static void table_insert(struct watcher *w, uint32_t n)
-{
-	if ((w->count + 1) * 2 > w->table_size) {
-		uint32_t *old = w->table;
-		size_t i, oldsize = w->table_size;
-
-		w->table_size = oldsize ? oldsize * 2 : 64;
-		w->table = xmalloc(w->table_size * sizeof *w->table);
-		memset(w->table, 0xff, w->table_size * sizeof *w->table);
-		for (i = 0; i < oldsize; i++)
-			if (old[i] != NONE)
-				table_put(w, old[i]);
-		free(old);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->nodes[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	table_put(w, n);
-	w->count++;
+	return lo;
 }
 
-static void table_remove(struct watcher *w, uint32_t n)
+/* The live node of wd, or NONE. */
+static size_t find(const struct watcher *w, int wd)
 {
-	size_t i, j, home, mask = w->table_size - 1;
+	size_t i = lower_bound(w, wd);
 
-	for (i = slot_of(w, w->nodes[n].wd); w->table[i] != n; i = (i + 1) & mask)
-		if (w->table[i] == NONE)
-			return;
-	/* shift back the entries after it that would not be found past
-	 * the hole */
-	for (j = (i + 1) & mask; w->table[j] != NONE; j = (j + 1) & mask) {
-		home = slot_of(w, w->nodes[w->table[j]].wd);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			w->table[i] = w->table[j];
-			i = j;
-		}
-	}
-	w->table[i] = NONE;
-	w->count--;
-}
-
-/* Keep the names arena at most half dead: copy the live names over. */
-static void compact_names(struct watcher *w)
-{
-	char *old = w->names;
-	uint32_t n;
-	size_t len;
-
-	w->names_cap = w->names_len - w->names_dead + 64;
-	w->names = xmalloc(w->names_cap);
-	w->names_len = 0;
-	for (n = 0; n < w->nnodes; n++) {
-		if (w->nodes[n].wd < 0)
-			continue;
-		len = strlen(old + w->nodes[n].name) + 1;
-		memcpy(w->names + w->names_len, old + w->nodes[n].name, len);
-		w->nodes[n].name = (uint32_t)w->names_len;
-		w->names_len += len;
-	}
-	w->names_dead = 0;
-	free(old);
+	return i < w->nnodes && w->nodes[i].wd == wd && w->nodes[i].parent != DEAD ? i : NONE;
 }
 
 static uint32_t add_name(struct watcher *w, const char *name)
@@ -185,103 +129,228 @@ static uint32_t add_name(struct watcher *w, const char *name)
 	size_t len = strlen(name) + 1;
 	uint32_t at;
 
+	if (w->names_len + len > UINT32_MAX)
+		fatal("more than 4 GiB of directory names in one sync");
 	if (w->names_len + len > w->names_cap) {
 		while (w->names_len + len > w->names_cap)
 			w->names_cap = w->names_cap ? w->names_cap * 2 : 256;
 		w->names = xrealloc(w->names, w->names_cap);
 	}
-	if (w->names_len + len > UINT32_MAX)
-		fatal("more than 4 GiB of directory names in one sync");
 	at = (uint32_t)w->names_len;
 	memcpy(w->names + at, name, len);
 	w->names_len += len;
 	return at;
 }
 
-static uint32_t new_node(struct watcher *w, int wd, uint32_t parent, const char *name)
+static void add_node(struct watcher *w, int wd, int parent, const char *name)
 {
-	uint32_t n, at = add_name(w, name);	/* may move names, not nodes */
+	uint32_t at = add_name(w, name);
+	size_t i = w->nnodes;
 
-	if (w->free_nodes != NONE) {
-		n = w->free_nodes;
-		w->free_nodes = w->nodes[n].sibling;
-	} else {
-		if (w->nnodes == w->capnodes) {
-			if (w->capnodes >= UINT32_MAX / 2)
-				fatal("too many watched directories in one sync");
-			w->capnodes = w->capnodes ? w->capnodes * 2 : 64;
+	if (i && w->nodes[i - 1].wd >= wd) {
+		/* only after the kernel's descriptors wrapped around */
+		i = lower_bound(w, wd);
+		if (w->nodes[i].wd == wd) {	/* a tombstone: reuse it */
+			w->ndead--;
+			goto fill;
+		}
+	}
+	if (w->nnodes == w->capnodes) {
+		if (w->capnodes > SIZE_MAX / 2 / sizeof *w->nodes)
+			fatal("too many watched directories in one sync");
+		w->capnodes = w->capnodes ? w->capnodes * 2 : 64;
+		w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
+	}
+	memmove(&w->nodes[i + 1], &w->nodes[i], (w->nnodes - i) * sizeof *w->nodes);
+	w->nnodes++;
+fill:
+	w->nodes[i].wd = wd;
+	w->nodes[i].parent = parent;
+	w->nodes[i].name = at;
+	w->count++;
+}
+
+static void forget_node(struct watcher *w, size_t i, int rm_watch)
+{
+	if (rm_watch)
+		inotify_rm_watch(w->fd, w->nodes[i].wd);
+	w->names_dead += strlen(name_of(w, i)) + 1;
+	w->nodes[i].parent = DEAD;
+	w->ndead++;
+	w->count--;
+}
+
+static void rename_node(struct watcher *w, size_t i, int parent, const char *name)
+{
+	if (strcmp(name_of(w, i), name) != 0) {
+		uint32_t at = add_name(w, name);
+		w->names_dead += strlen(name_of(w, i)) + 1;
+		w->nodes[i].name = at;
+	}
+	w->nodes[i].parent = parent;
+}
+
+/* Drop the tombstones once they are half of the array, and the dead
+ * names once they are half of the arena; give memory back after a big
+ * tree went away. Node indexes change: only called between batches. */
+static void compact(struct watcher *w)
+{
+	size_t i, n;
+
+	if (w->ndead > 64 && w->ndead * 2 > w->nnodes) {
+		for (i = n = 0; i < w->nnodes; i++)
+			if (w->nodes[i].parent != DEAD)
+				w->nodes[n++] = w->nodes[i];
+		w->nnodes = n;
+		w->ndead = 0;
+		if (w->capnodes > 256 && w->nnodes * 4 < w->capnodes) {
+			w->capnodes = w->nnodes * 2;
 			w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
 		}
-		n = w->nnodes++;
 	}
-	w->nodes[n].wd = wd;
-	w->nodes[n].parent = parent;
-	w->nodes[n].child = NONE;
-	w->nodes[n].name = at;
-	w->nodes[n].sibling = parent == NONE ? NONE : w->nodes[parent].child;
-	if (parent != NONE)
-		w->nodes[parent].child = n;
-	table_insert(w, n);
-	return n;
+	if (w->names_dead > 4096 && w->names_dead * 2 > w->names_len) {
+		char *old = w->names;
+
+		w->names_cap = w->names_len - w->names_dead + 256;
+		w->names = xmalloc(w->names_cap);
+		w->names_len = 0;
+		for (i = 0; i < w->nnodes; i++) {
+			size_t len;
+			if (w->nodes[i].parent == DEAD)
+				continue;
+			len = strlen(old + w->nodes[i].name) + 1;
+			memcpy(w->names + w->names_len, old + w->nodes[i].name, len);
+			w->nodes[i].name = (uint32_t)w->names_len;
+			w->names_len += len;
+		}
+		w->names_dead = 0;
+		free(old);
+	}
 }
 
-static void free_node(struct watcher *w, uint32_t n)
+static void forget_all(struct watcher *w)
 {
-	table_remove(w, n);
-	w->names_dead += strlen(name_of(w, n)) + 1;
-	w->nodes[n].wd = -1;
-	w->nodes[n].sibling = w->free_nodes;
-	w->free_nodes = n;
-	if (w->names_dead > 4096 && w->names_dead * 2 > w->names_len)
-		compact_names(w);
+	free(w->nodes);
+	free(w->names);
+	w->nodes = NULL;
+	w->names = NULL;
+	w->nnodes = w->capnodes = w->ndead = w->count = 0;
+	w->names_len = w->names_cap = w->names_dead = 0;
+	w->root = 0;
+	w->sweep_due = 0;
 }
 
-/* The full path of node n (plus "/name" when name is given) into out;
- * relative to dir when rel is set. Returns the length, or 0 if too long. */
-static size_t node_path(const struct watcher *w, uint32_t n,
-			const char *name, int rel, char *out, size_t outlen)
+/* The index of the parent of live node i, or NONE for the root, a node
+ * moved out, or one whose parent is gone. */
+static size_t parent_of(const struct watcher *w, size_t i)
 {
-	uint32_t m;
-	size_t len = 0, need;
+	return w->nodes[i].parent > 0 ? find(w, w->nodes[i].parent) : NONE;
+}
 
-	/* measure, then fill from the end */
-	need = rel ? 0 : strlen(w->dir);
-	for (m = n; m != w->root; m = w->nodes[m].parent)
-		need += strlen(name_of(w, m)) + 1;
-	if (name && *name)
-		need += strlen(name) + 1;
-	if (rel && need > 0)
-		need--;		/* no leading slash */
-	if (need + 1 > outlen)
-		return 0;
-	out[need] = '\0';
-	len = need;
+/* Forget the nodes marked MOVED_OUT and every node below them, or below
+ * a parent that is gone, with their kernel watches (the directories
+ * still exist, elsewhere). One pass: each node's verdict is that of its
+ * nearest ancestor with one, and is remembered along the way. */
+static void sweep(struct watcher *w)
+{
+	enum { UNKNOWN, KEEP, DROP };
+	unsigned char *verdict = xmalloc(w->nnodes ? w->nnodes : 1);
+	size_t i, m, steps;
+
+	memset(verdict, UNKNOWN, w->nnodes);
+	for (i = 0; i < w->nnodes; i++) {
+		unsigned char v = DROP;
+
+		if (w->nodes[i].parent == DEAD)
+			continue;
+		/* climb to a node that decides (bounded: a loop in stale
+		 * information must not hang the daemon) */
+		for (m = i, steps = 0; steps <= w->nnodes; steps++) {
+			if (verdict[m] != UNKNOWN) {
+				v = verdict[m];
+				break;
+			}
+			if (w->nodes[m].wd == w->root) {
+				v = KEEP;
+				break;
+			}
+			if ((m = parent_of(w, m)) == NONE)
+				break;
+		}
+		for (m = i; m != NONE && verdict[m] == UNKNOWN; m = parent_of(w, m)) {
+			verdict[m] = v;
+			if (w->nodes[m].wd == w->root)
+				break;
+		}
+	}
+	for (i = 0; i < w->nnodes; i++)
+		if (verdict[i] == DROP)
+			forget_node(w, i, 1);
+	free(verdict);
+	w->sweep_due = 0;
+}
+
+/* --- paths ------------------------------------------------------------------ */
+
+/* The path of node i relative to the source directory, plus "/name"
+ * when name is given, into rel (PATH_MAX bytes). Returns the length, or
+ * -1 when too long or the node's place is not known. */
+static int rel_path(const struct watcher *w, size_t i, const char *name, char *rel)
+{
+	size_t m, need = name && *name ? strlen(name) : 0, depth = 0, l, at;
+
+	for (m = i; m == NONE || w->nodes[m].wd != w->root; m = parent_of(w, m)) {
+		if (m == NONE || ++depth > PATH_MAX / 2)
+			return -1;
+		need += strlen(name_of(w, m)) + (need ? 1 : 0);
+	}
+	if (need >= PATH_MAX)
+		return -1;
+	rel[need] = '\0';
+	at = need;
 	if (name && *name) {
-		size_t l = strlen(name);
-		need -= l;
-		memcpy(out + need, name, l);
-		if (need > 0)
-			out[--need] = '/';
+		l = strlen(name);
+		memcpy(rel + (at -= l), name, l);
 	}
-	for (m = n; m != w->root; m = w->nodes[m].parent) {
-		size_t l = strlen(name_of(w, m));
-		need -= l;
-		memcpy(out + need, name_of(w, m), l);
-		if (need > 0)
-			out[--need] = '/';
+	for (m = i; w->nodes[m].wd != w->root; m = parent_of(w, m)) {
+		if (at < need)
+			rel[--at] = '/';
+		l = strlen(name_of(w, m));
+		memcpy(rel + (at -= l), name_of(w, m), l);
 	}
-	if (!rel)
-		memcpy(out, w->dir, strlen(w->dir));
-	return len;
+	return (int)need;
 }
 
-static int excluded(const struct watcher *w, const char *relpath, int is_dir)
+/* The absolute path of rel (relative to the source directory). */
+static int abs_path(const struct watcher *w, const char *rel, char *abs)
 {
-	char path[PATH_MAX + NAME_MAX];
+	size_t dl = strlen(w->dir), rl = strlen(rel);
+	int sep = rl && w->dir[dl - 1] != '/';
+
+	if (dl + (size_t)sep + rl >= PATH_MAX)
+		return -1;
+	memcpy(abs, w->dir, dl);
+	abs[dl] = '/';
+	memcpy(abs + dl + sep, rel, rl + 1);
+	return 0;
+}
+
+/* Both paths of node i's entry name (its own with name NULL). */
+static int paths_of(const struct watcher *w, size_t i, const char *name,
+		    char *rel, char *abs)
+{
+	return rel_path(w, i, name, rel) < 0 || abs_path(w, rel, abs) < 0 ? -1 : 0;
+}
+
+static int excluded(const struct watcher *w, const char *rel, int is_dir)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	size_t pl = strlen(w->exclude_prefix), rl = strlen(rel);
 
 	if (!w->conf->nexclude)
 		return 0;
-	snprintf(path, sizeof path, "%s%s", w->exclude_prefix, relpath);
+	memcpy(path, w->exclude_prefix, pl);
+	memcpy(path + pl, rel, rl + 1);
 	return exclude_match(w->conf->exclude, w->conf->nexclude, path, is_dir);
 }
 
@@ -289,12 +358,18 @@ long watch_limit(void)
 {
 	char value[32];
 	long limit = -1;
-	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+	ssize_t len;
+	int fd = open("/proc/sys/fs/inotify/max_user_watches", O_RDONLY | O_CLOEXEC);
 
-	if (f) {
-		if (fgets(value, sizeof value, f))
-			limit = strtol(value, NULL, 10);
-		fclose(f);
+	if (fd < 0)
+		return -1;
+	len = read(fd, value, sizeof value - 1);
+	close(fd);
+	if (len > 0 && value[0] >= '0' && value[0] <= '9') {
+		ssize_t k;
+		for (limit = 0, k = 0; k < len && value[k] >= '0' && value[k] <= '9' &&
+		     limit < LONG_MAX / 10 - 1; k++)
+			limit = limit * 10 + (value[k] - '0');
 	}
 	return limit;
 }
@@ -333,45 +408,19 @@ static size_t count_dirs(const char *path)
 	return count;
 }
 
-/* Forget top and everything below it; drop the kernel's watches too
- * when the directories still exist (moved out of the tree). */
-static void remove_tree(struct watcher *w, uint32_t top, int rm_watches)
-{
-	uint32_t *p, n = top, parent;
+/* --- placing watches --------------------------------------------------------- */
 
-	if (w->nodes[top].parent != NONE)
-		for (p = &w->nodes[w->nodes[top].parent].child; *p != NONE;
-		     p = &w->nodes[*p].sibling)
-			if (*p == top) {
-				*p = w->nodes[top].sibling;
-				break;
-			}
-	/* post-order without recursion: free leaves, climb back up */
-	for (;;) {
-		while (w->nodes[n].child != NONE)
-			n = w->nodes[n].child;
-		parent = n == top ? NONE : w->nodes[n].parent;
-		if (parent != NONE)
-			w->nodes[parent].child = w->nodes[n].sibling;
-		if (rm_watches)
-			inotify_rm_watch(w->fd, w->nodes[n].wd);
-		if (n == w->root)
-			w->root = NONE;
-		free_node(w, n);
-		if (parent == NONE)
-			return;
-		n = parent;
-	}
-}
-
-/* Watch directory path as child name of parent (NONE: the root).
- * Returns the node, or NONE. */
-static uint32_t add_watch(struct watcher *w, uint32_t parent,
-			  const char *name, const char *path)
+/* Watch directory path as entry name of the node of wd parent (NO_PARENT:
+ * the root). Returns its wd, or 0; *fresh tells whether it was new to
+ * the tree (its content is not known yet: scan it). */
+static int add_watch(struct watcher *w, int parent, const char *name,
+		     const char *path, int *fresh)
 {
-	uint32_t mask = DIR_EVENTS | (parent != NONE ? IN_DONT_FOLLOW : 0), n;
+	uint32_t mask = DIR_EVENTS | (parent != NO_PARENT ? IN_DONT_FOLLOW : 0);
 	int wd = inotify_add_watch(w->fd, path, mask);
+	size_t i, m;
 
+	*fresh = 0;
 	if (wd < 0) {
 		int err = errno;
 		if (err == ENOSPC)
@@ -379,19 +428,30 @@ static uint32_t add_watch(struct watcher *w, uint32_t parent,
 		else if (err != ENOENT && err != ENOTDIR)
 			log_warn("cannot watch %s: %s", path, strerror(err));
 		errno = err;
-		return NONE;
+		return 0;
 	}
-	if ((n = find(w, wd)) != NONE) {
-		if (w->nodes[n].parent == parent && strcmp(name_of(w, n), name) == 0)
-			return n;	/* a rescan finding what it knows */
-		/* Watched under another name: it was moved and the move is
-		 * not seen yet. Forget the old place (keeping the kernel's
-		 * watches, which the caller's scan finds again). */
-		if (n == w->root)
-			return NONE;
-		remove_tree(w, n, 0);
+	if ((i = find(w, wd)) == NONE) {
+		add_node(w, wd, parent, name);
+		*fresh = 1;
+		return wd;
 	}
-	return new_node(w, wd, parent, name);
+	if (w->nodes[i].parent == parent && strcmp(name_of(w, i), name) == 0)
+		return wd;	/* what we know */
+	/* Known under another name: it was moved within the tree and the
+	 * move is not handled yet. Rename it; what is below follows. But
+	 * never make a node its own ancestor (possible only with stale
+	 * knowledge after lost events): forget it and start afresh. */
+	if (wd == w->root)
+		return 0;
+	for (m = find(w, parent); m != NONE && w->nodes[m].wd != wd; m = parent_of(w, m))
+		;
+	if (m != NONE) {
+		w->nodes[i].parent = MOVED_OUT;
+		sweep(w);
+		return 0;
+	}
+	rename_node(w, i, parent, name);
+	return wd;
 }
 
 /* Whether a directory's link count on path's file system is 2 plus its
@@ -407,32 +467,45 @@ static int nlink_counts_subdirs(const char *path)
 	    fs.f_type == 0x01021994 /* tmpfs */;
 }
 
-/* Watch every directory below top, depth first without recursion. A
- * directory with no subdirectories is not opened at all where the link
- * count says so: most directories of a big tree are such leaves, and
- * reading them was most of the start-up's cost. */
-static void scan(struct watcher *w, uint32_t top)
+/* Append "/name" to a path of length len in a PATH_MAX buffer. */
+static int join(char *path, size_t len, const char *name)
 {
-	uint32_t *todo, c;
-	size_t ntodo = 0, cap = 16;
-	char path[PATH_MAX], rel[PATH_MAX];
-	int leaves_known;
+	size_t nl = strlen(name), sep = len && path[len - 1] != '/';
 
-	if (!node_path(w, top, NULL, 0, path, sizeof path))
-		return;
-	leaves_known = nlink_counts_subdirs(path);
+	if (len + sep + nl >= PATH_MAX)
+		return -1;
+	path[len] = '/';
+	memcpy(path + len + sep, name, nl + 1);
+	return 0;
+}
+
+/* Watch every directory below the node of wd top, depth first without
+ * recursion. A directory with no subdirectories is not opened at all
+ * where the link count says so: most directories of a big tree are such
+ * leaves, and reading them was most of the start-up's cost. */
+static void scan(struct watcher *w, int top)
+{
+	int *todo, c, fresh;
+	size_t ntodo = 0, cap = 16, i, rl, al;
+	char abs[PATH_MAX], rel[PATH_MAX];
+	int leaves_known = -1;
+
 	todo = xmalloc(cap * sizeof *todo);
 	todo[ntodo++] = top;
 	while (ntodo) {
-		uint32_t n = todo[--ntodo];
+		int wd = todo[--ntodo];
 		struct dirent *de;
 		DIR *d;
 
-		if (!node_path(w, n, NULL, 0, path, sizeof path) ||
-		    !(d = opendir(path)))
+		if ((i = find(w, wd)) == NONE || paths_of(w, i, NULL, rel, abs) < 0)
 			continue;
+		if (leaves_known < 0)
+			leaves_known = nlink_counts_subdirs(abs);
+		if (!(d = opendir(abs)))
+			continue;
+		rl = strlen(rel);
+		al = strlen(abs);
 		while ((de = readdir(d))) {
-			char *full;
 			int is_dir = de->d_type == DT_DIR;
 
 			if (de->d_type == DT_UNKNOWN) {
@@ -443,25 +516,25 @@ static void scan(struct watcher *w, uint32_t top)
 			if (!is_dir || strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
-			if (!node_path(w, n, de->d_name, 1, rel, sizeof rel) ||
-			    excluded(w, rel, 1))
-				continue;
-			full = xasprintf("%s/%s", path, de->d_name);
-			c = add_watch(w, n, de->d_name, full);
-			free(full);
-			if (c == NONE)
-				continue;
+			if (join(rel, rl, de->d_name) < 0 || excluded(w, rel, 1) ||
+			    join(abs, al, de->d_name) < 0)
+				goto next;
+			if (!(c = add_watch(w, wd, de->d_name, abs, &fresh)))
+				goto next;
 			/* the watch is in place before the link count is read:
 			 * a subdirectory made after that is an event */
 			if (leaves_known) {
 				struct stat st;
 				if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISDIR(st.st_mode) && st.st_nlink == 2)
-					continue;
+					goto next;
 			}
 			if (ntodo == cap)
 				todo = xrealloc(todo, (cap *= 2) * sizeof *todo);
 			todo[ntodo++] = c;
+next:
+			rel[rl] = '\0';
+			abs[al] = '\0';
 		}
 		closedir(d);
 	}
@@ -474,6 +547,7 @@ int watcher_start(struct watcher *w)
 	size_t len = strlen(src);
 	struct stat st;
 	char *slash;
+	int fresh;
 
 	free(w->dir);
 	free(w->file_name);
@@ -498,72 +572,93 @@ int watcher_start(struct watcher *w)
 	w->missing = 0;
 	/* Not even the source watched for lack of watches: the periodic
 	 * full syncs of the watch-limit fallback cover it. */
-	if ((w->root = add_watch(w, NONE, "", w->dir)) == NONE)
+	if (!(w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)))
 		return errno == ENOSPC ? 0 : -1;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
+	compact(w);
 	return 0;
 }
 
 size_t watcher_rescan(struct watcher *w)
 {
+	int fresh;
+
 	w->missing = 0;
-	if (w->root == NONE && (w->root = add_watch(w, NONE, "", w->dir)) == NONE)
+	if (!w->root && !(w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)))
 		return w->missing;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, w->root);
+	/* lost events may have left nodes whose directories went away */
+	sweep(w);
+	compact(w);
 	return w->missing;
 }
 
-size_t watcher_missing(const struct watcher *w)
+/* --- events ---------------------------------------------------------------- */
+
+/* A directory below the source reported its own move: if it is no
+ * longer where the tree has it, it left the tree (a move within was
+ * seen before as the new parent's IN_MOVED_TO and renamed the node). */
+static void moved_self(struct watcher *w, size_t i)
 {
-	return w->missing;
+	char rel[PATH_MAX], abs[PATH_MAX], name[NAME_MAX + 1];
+	int wd = w->nodes[i].wd, parent = w->nodes[i].parent, fresh, found;
+
+	if (parent <= 0 || paths_of(w, i, NULL, rel, abs) < 0 ||
+	    strlen(name_of(w, i)) > NAME_MAX) {
+		w->nodes[i].parent = MOVED_OUT;
+		w->sweep_due = 1;
+		return;
+	}
+	/* what is there now is watched (it belongs to the tree); the name
+	 * is copied, as adding a node may move the names */
+	strcpy(name, name_of(w, i));
+	found = add_watch(w, parent, name, abs, &fresh);
+	if (found == wd)
+		return;
+	if ((i = find(w, wd)) != NONE) {
+		w->nodes[i].parent = MOVED_OUT;
+		w->sweep_due = 1;
+	}
+	if (found && fresh)
+		scan(w, found);
 }
 
-/* One event of a directory source. */
-static void dir_event(struct watcher *w, uint32_t n,
-		      const struct inotify_event *ev, watch_fn *fn, void *ctx)
+/* One event of a directory source, on the node of wd. */
+static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
+		      watch_fn *fn, void *ctx)
 {
-	char rel[PATH_MAX];
-	int is_dir = (ev->mask & IN_ISDIR) != 0;
+	char rel[PATH_MAX], abs[PATH_MAX];
+	int is_dir = (ev->mask & IN_ISDIR) != 0, c, fresh;
 	unsigned flags = 0;
-	uint32_t c;
+	size_t i = find(w, wd);
 
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		if (n == w->root)
+		if (wd == w->root)
 			fn(ctx, WATCH_SOURCE_GONE, "", 0);
-		return;		/* the parent reports it for subdirectories */
+		else if (ev->mask & IN_MOVE_SELF)
+			moved_self(w, i);
+		return;		/* the parent reports the change itself */
 	}
-	if (!ev->len || !node_path(w, n, ev->name, 1, rel, sizeof rel))
+	if (!ev->len || paths_of(w, i, ev->name, rel, abs) < 0)
 		return;
 	if (excluded(w, rel, is_dir))
 		return;
-	if (is_dir && w->conf->recurse) {
-		if (ev->mask & IN_MOVED_FROM) {
-			for (c = w->nodes[n].child; c != NONE; c = w->nodes[c].sibling)
-				if (strcmp(name_of(w, c), ev->name) == 0)
-					break;
-			if (c != NONE)
-				remove_tree(w, c, 1);
-		} else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-			char path[PATH_MAX];
-			/* Watch it first, then scan it: whatever was created
-			 * inside before the watch existed is found by the
-			 * scan, and the sync run that follows copies it. */
-			if (node_path(w, n, ev->name, 0, path, sizeof path) &&
-			    (c = add_watch(w, n, ev->name, path)) != NONE)
-				scan(w, c);
-		}
-	}
+	/* Watch a new directory first, then scan it: whatever was created
+	 * inside before the watch existed is found by the scan, and the
+	 * sync run that follows copies it. One moved within the tree is
+	 * only renamed: its watches stay. */
+	if (is_dir && w->conf->recurse && (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+	    (c = add_watch(w, wd, ev->name, abs, &fresh)) && fresh)
+		scan(w, c);
 	if (ev->mask & IN_MODIFY)
 		flags = WATCH_WRITTEN;
 	else if (ev->mask & IN_CLOSE_WRITE)
 		flags = WATCH_CLOSED;
 	else if ((ev->mask & IN_CREATE) && !is_dir) {
-		char path[PATH_MAX];
 		struct stat st;
-		if (node_path(w, n, ev->name, 0, path, sizeof path) &&
-		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		if (lstat(abs, &st) == 0 && S_ISREG(st.st_mode))
 			flags = WATCH_OPENED;
 	}
 	fn(ctx, WATCH_CHANGED, rel, flags);
@@ -580,23 +675,26 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)
-			return;
+			break;
 		for (p = buf; p < buf + len;
 		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			uint32_t n;
+			size_t i;
 
 			if (ev->mask & IN_Q_OVERFLOW) {
 				fn(ctx, WATCH_OVERFLOW, "", 0);
 				continue;
 			}
-			if ((n = find(w, ev->wd)) == NONE)
+			if ((i = find(w, ev->wd)) == NONE)
 				continue;	/* a watch already forgotten */
 			if (ev->mask & IN_IGNORED) {
-				int was_root = n == w->root;
-				remove_tree(w, n, 0);
-				if (was_root)
+				/* its directory is gone (after all below it) */
+				if (ev->wd == w->root) {
+					forget_all(w);
 					fn(ctx, WATCH_SOURCE_GONE, "", 0);
+				} else {
+					forget_node(w, i, 0);
+				}
 				continue;
 			}
 			if (w->file_name) {
@@ -606,9 +704,12 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 					fn(ctx, WATCH_CHANGED, "", 0);
 				continue;
 			}
-			dir_event(w, n, ev, fn, ctx);
+			dir_event(w, ev->wd, ev, fn, ctx);
 		}
 	}
+	if (w->sweep_due)
+		sweep(w);
+	compact(w);
 }
 
 void watcher_free(struct watcher *w)
@@ -618,7 +719,6 @@ void watcher_free(struct watcher *w)
 	close(w->fd);
 	free(w->nodes);
 	free(w->names);
-	free(w->table);
 	free(w->dir);
 	free(w->file_name);
 	free(w->exclude_prefix);

@@ -369,6 +369,44 @@ watched_inodes() {
 	done
 }
 
+# dir_inodes DIR: the inode numbers of DIR and every directory below it,
+# sorted; kernel_watches PID: those PID's inotify watches hold, sorted.
+dir_inodes() {
+	find "$1" -type d -printf '%i\n' | sort -n
+}
+kernel_watches() {
+	watched_inodes "$1" | sort -n
+}
+
+# watches_match PID DIR: PID's inotify watches are exactly the
+# directories of DIR: none missing, none left on a directory that went
+# away or left the tree.
+watches_match() {
+	cmp -s <(dir_inodes "$2") <(kernel_watches "$1")
+}
+
+# poni_watch_count: the number of watches poni's status line (SIGUSR1)
+# gives for its first sync; empty when none comes within 5 s.
+poni_watch_count() {
+	local mark
+	mark=$(log_mark)
+	kill -USR1 "$PONI_PID"
+	wait_until 5 log_has_since "$mark" 'status: sync .*, watches: [0-9]+' &&
+		log_since "$mark" | sed -n 's/.*status: sync .*, watches: \([0-9]*\).*/\1/p' | head -n 1
+}
+
+# check_watches DIR: poni watches exactly the directories of DIR, both by
+# the kernel's account and by its own (waiting up to 5 s for its events
+# to be read), else fail the test.
+check_watches() {
+	local want got
+	wait_poni 5 watches_match "$PONI_PID" "$1" ||
+		fail "$TEST_NAME" "watched inodes differ from the directories of $1: $(diff <(dir_inodes "$1") <(kernel_watches "$PONI_PID") | grep '^[<>]' | head -n 5 | tr '\n' ' ')"
+	want=$(dir_inodes "$1" | wc -l)
+	got=$(poni_watch_count)
+	assert_eq "$got" "$want" "poni's count of watched directories"
+}
+
 # --- selection -------------------------------------------------------------------
 
 # run_selected NAME FUNCTION: run_test, unless $ONLY is set (an ERE) and

@@ -46,7 +46,7 @@ done
 
 # The system tests print their own PASS/FAIL lines, renamed here so that
 # they count as the sanitizer build's.
-for t in ${ASAN_SYSTEM_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_ssh.sh}; do
+for t in ${ASAN_SYSTEM_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_ssh.sh sys_tree.sh}; do
 	[ -f "tests/$t" ] || continue
 	PONI="$work/poni" bash "tests/$t" </dev/null 2>&1 |
 		sed -e 's/^PASS /PASS asan_/' -e 's/^FAIL /FAIL asan_/' -e 's/^SKIP /SKIP asan_/'

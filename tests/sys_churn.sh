@@ -47,6 +47,8 @@ churn_mirror() {
 	# and it stays so once poni is idle
 	settle
 	same_mirror "$T/src" "$T/dst" || fail_mirror "$T/src" "$T/dst" "differs once poni is idle"
+	# every directory watched, nothing else (moved out, deleted)
+	check_watches "$T/src"
 	assert_poni_alive
 	stop_poni_ok TERM
 	assert_nothing_left

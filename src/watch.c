@@ -204,7 +204,7 @@ static void compact(struct watcher *w)
 		w->nnodes = n;
 		w->ndead = 0;
 		if (w->capnodes > 256 && w->nnodes * 4 < w->capnodes) {
-			w->capnodes = w->nnodes * 2;
+			w->capnodes = w->nnodes * 2 + 64;
 			w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
 		}
 	}
@@ -580,17 +580,32 @@ int watcher_start(struct watcher *w)
 	return 0;
 }
 
+/* After lost events the record may be wrong in any way, so it is built
+ * again from the tree as it is now (the kernel gives a directory that is
+ * watched already its old descriptor); watches on directories no longer
+ * found in the tree are then removed. */
 size_t watcher_rescan(struct watcher *w)
 {
+	struct node *old = w->nodes;
+	size_t nold = w->nnodes, i, j;
 	int fresh;
 
+	w->nodes = NULL;
+	forget_all(w);
 	w->missing = 0;
-	if (!w->root && !(w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)))
-		return w->missing;
-	if (!w->file_name && w->conf->recurse)
+	if ((w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)) &&
+	    !w->file_name && w->conf->recurse)
 		scan(w, w->root);
-	/* lost events may have left nodes whose directories went away */
-	sweep(w);
+	/* both sorted by wd: one merge finds the old ones not found again */
+	for (i = j = 0; i < nold; i++) {
+		if (old[i].parent == DEAD)
+			continue;
+		while (j < w->nnodes && w->nodes[j].wd < old[i].wd)
+			j++;
+		if (j == w->nnodes || w->nodes[j].wd != old[i].wd)
+			inotify_rm_watch(w->fd, old[i].wd);
+	}
+	free(old);
 	compact(w);
 	return w->missing;
 }

@@ -152,6 +152,43 @@ t_delete_hundreds_then_grow() {
 	converged
 }
 
+# Events are lost (a queue of 16 events, poni stopped while far more
+# happen): poni rebuilds its record from
+# the tree and drops the watches of directories that left it unseen.
+t_lost_events_rebuild_the_record() {
+	local i
+	for i in $(seq 1 30); do
+		mkdir -p "$T/src/m$i/in" "$T/src/r$i/in" "$T/src/n$i/in"
+		echo n >"$T/src/n$i/in/f"
+	done
+	mkdir -p "$T/outside"
+	sysctl_lower fs.inotify.max_queued_events 16 ||
+		skip "$TEST_NAME" "cannot lower fs.inotify.max_queued_events (not root)"
+	{
+		echo "sync:"
+		sync_local "$T/src/" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_log "watching"
+	sysctl_restore
+	wait_runs 1
+	wait_same_tree "$T/src" "$T/dst"
+	settle
+	kill -STOP "$PONI_PID"	# the queue fills up meanwhile
+	for i in $(seq 1 30); do
+		mv "$T/src/m$i" "$T/outside/m$i"
+		rm -rf "$T/src/r$i"
+		mv "$T/src/n$i" "$T/src/renamed$i"
+		mkdir -p "$T/src/new$i/a/b"
+	done
+	kill -CONT "$PONI_PID"
+	wait_log "inotify queue overflow"
+	converged
+	touch_deep renamed30/in/f
+	echo x >"$T/src/new30/a/b/f"
+	converged
+}
+
 run_test rename_nested_directories t_rename_nested_directories
 run_test swap_two_directories t_swap_two_directories
 run_test move_between_parents t_move_between_parents
@@ -159,4 +196,5 @@ run_test move_out_drops_watches t_move_out_drops_watches
 run_test move_out_and_back t_move_out_and_back
 run_test replace_directory_by_another t_replace_directory_by_another
 run_test delete_hundreds_then_grow t_delete_hundreds_then_grow
+run_test lost_events_rebuild_the_record t_lost_events_rebuild_the_record
 finish

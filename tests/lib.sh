@@ -246,6 +246,50 @@ write_conf() {
 	cat >"$CONF.new" && chmod 600 "$CONF.new" && mv "$CONF.new" "$CONF"
 }
 
+# has_key KEY ARGS...: one of ARGS is "KEY: ...".
+has_key() {
+	local k=$1 a
+	shift
+	for a in "$@"; do
+		case $a in "$k:"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# sync_local SRC DST [KEY: VALUE]...: a sync entry (to append after a
+# "sync:" line): a local copy, interval 0, recurse and delete unless the
+# arguments say otherwise.
+sync_local() {
+	local src=$1 dst=$2 l k
+	shift 2
+	echo "  $src:"
+	echo "    remote_path: $dst"
+	for k in interval:0 recurse:true delete:true; do
+		has_key "${k%%:*}" "$@" || echo "    ${k%%:*}: ${k#*:}"
+	done
+	for l in "$@"; do
+		echo "    $l"
+	done
+}
+
+# mirror_conf [KEY: VALUE]...: write $CONF for one local mirror, $T/src/
+# -> $T/dst, as sync_local makes it; a "log: ..." argument goes to the
+# top level.
+# shellcheck disable=SC2120 # the arguments are optional
+mirror_conf() {
+	local a keys=()
+	{
+		for a in "$@"; do
+			case $a in
+			log:*) echo "$a" ;;
+			*) keys+=("$a") ;;
+			esac
+		done
+		echo "sync:"
+		sync_local "$T/src/" "$T/dst" "${keys[@]}"
+	} | write_conf
+}
+
 # start_poni CONFIG [ARGS...]: run $PONI -c CONFIG ARGS in the background,
 # stdout and stderr appended to $T/poni.log; its pid in PONI_PID.
 # SIGINT is reset to its default first: bash makes background commands

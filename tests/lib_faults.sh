@@ -61,32 +61,6 @@ fail_mirror() {
 
 # --- configs ---------------------------------------------------------------
 
-# has_key KEY ARGS...: one of ARGS is "KEY: ...".
-has_key() {
-	local k=$1 a
-	shift
-	for a in "$@"; do
-		case $a in "$k:"*) return 0 ;; esac
-	done
-	return 1
-}
-
-# sync_local SRC DST [KEY: VALUE]...: a sync entry (to append after a
-# "sync:" line): a local copy, interval 0, recurse and delete unless the
-# arguments say otherwise.
-sync_local() {
-	local src=$1 dst=$2 l k
-	shift 2
-	echo "  $src:"
-	echo "    remote_path: $dst"
-	for k in interval:0 recurse:true delete:true; do
-		has_key "${k%%:*}" "$@" || echo "    ${k%%:*}: ${k#*:}"
-	done
-	for l in "$@"; do
-		echo "    $l"
-	done
-}
-
 # sync_ssh SRC DST [KEY: VALUE]...: the same over ssh to the test's sshd
 # (start_sshd first), with strict host key checking.
 sync_ssh() {

@@ -11,18 +11,6 @@
 # Size of the file that makes an rsync run last a while (about 1 s here).
 BIG_MB=${BIG_MB:-200}
 
-# mirror_conf INTERVAL: $T/src/ -> $T/dst, recurse and delete.
-mirror_conf() {
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: $1
-		    recurse: true
-		    delete: true
-	EOF
-}
-
 # elapsed_since T0: seconds since T0 (from now_us), with 3 decimals.
 elapsed_since() {
 	local d=$(($(now_us) - $1))
@@ -44,7 +32,7 @@ us_lt() {
 t_burst_of_200_files_is_one_run() {
 	local t0 i runs
 	mkdir -p "$T/src"
-	mirror_conf 2
+	mirror_conf "interval: 2"
 	start_poni "$CONF"
 	wait_runs 1
 	t0=$(now_us)
@@ -69,7 +57,7 @@ t_burst_of_200_files_is_one_run() {
 t_single_change_waits_for_interval() {
 	local t0
 	mkdir -p "$T/src"
-	mirror_conf 1
+	mirror_conf "interval: 1"
 	start_poni "$CONF"
 	wait_runs 1
 	t0=$(now_us)
@@ -84,7 +72,7 @@ t_single_change_waits_for_interval() {
 t_interval_0_syncs_at_once() {
 	local t0 took
 	mkdir -p "$T/src"
-	mirror_conf 0
+	mirror_conf "interval: 0"
 	start_poni "$CONF"
 	wait_runs 1
 	t0=$(now_us)
@@ -101,7 +89,7 @@ t_changes_during_run_give_one_more_run() {
 	local try base=1 ok=
 	mkdir -p "$T/src"
 	echo small >"$T/src/small"
-	mirror_conf 0.2
+	mirror_conf "interval: 0.2"
 	start_poni "$CONF"
 	wait_runs 1
 	for try in 1 2 3; do

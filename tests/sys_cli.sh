@@ -10,18 +10,6 @@
 # Longest a poni that should end on its own may take.
 LIMIT=20
 
-# mirror_conf: $T/src/ -> $T/dst, interval 0, recurse and delete.
-mirror_conf() {
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: ${1:-$T/dst}
-		    interval: 0
-		    recurse: true
-		    delete: true
-	EOF
-}
-
 small_tree() {
 	mkdir -p "$T/src/a/b"
 	echo 1 >"$T/src/one"
@@ -257,7 +245,10 @@ t_once_copies_tree_and_exits_0() {
 t_once_unwritable_target_exits_1() {
 	small_tree
 	echo "a file, not a directory" >"$T/afile"
-	mirror_conf "$T/afile/sub"
+	{
+		echo "sync:"
+		sync_local "$T/src/" "$T/afile/sub"
+	} | write_conf
 	assert_exit 1 timeout "$LIMIT" "$PONI" -1 -c "$CONF"
 	cat "$T/out" "$T/err" >"$T/both"
 	assert_contains "$T/both" "sync $T/src/ -> .*: failed in [0-9.]+ s: rsync exit [0-9]+"

@@ -22,15 +22,6 @@
 
 LIMIT=30
 
-# local_conf [KEY: VALUE]...: $T/src/ -> $T/dst, interval 0, recurse,
-# delete, plus the keys given.
-local_conf() {
-	{
-		echo "sync:"
-		sync_local "$T/src/" "$T/dst" "$@"
-	} | write_conf
-}
-
 # elapsed US0: seconds (3 decimals) since US0 (a now_us value).
 elapsed() {
 	local d=$(($(now_us) - $1))
@@ -191,7 +182,7 @@ t_rsync_exit_24_is_success() {
 	local calls
 	mkdir -p "$T/src"
 	make_rsync_wrapper
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -212,7 +203,7 @@ t_rsync_exit_23_is_retried() {
 	local label
 	mkdir -p "$T/src"
 	make_rsync_wrapper
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -231,7 +222,7 @@ t_rsync_exit_23_is_retried() {
 t_rsync_killed_is_retried() {
 	mkdir -p "$T/src"
 	make_rsync_wrapper
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -257,7 +248,7 @@ t_no_silent_skip_same_size() {
 	for k in 1 2 3; do
 		printf zzzz >"$T/src/f$k"
 	done
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	for i in $(seq 40); do
@@ -283,7 +274,7 @@ t_no_silent_skip_same_mtime() {
 	mkdir -p "$T/src" "$T/stage"
 	printf zzzz >"$T/src/f"
 	touch -d @1700000000 "$T/src/f"
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	for i in $(seq 20); do
@@ -306,7 +297,7 @@ t_no_silent_skip_full_runs() {
 	local -a los=(aaaa bbbb cccc dddd eeee) ups=(AAAA BBBB CCCC DDDD EEEE)
 	mkdir -p "$T/src"
 	printf zzzz >"$T/src/f"
-	local_conf "recurse: false"
+	mirror_conf "recurse: false"
 	start_poni "$CONF"
 	wait_runs 1
 	for i in 0 1 2 3 4; do
@@ -332,7 +323,7 @@ t_no_silent_skip_retry() {
 	mkdir -p "$T/src"
 	printf zzzz >"$T/src/f"
 	make_rsync_wrapper
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -358,7 +349,7 @@ t_no_silent_skip_retry() {
 t_no_silent_skip_restart() {
 	mkdir -p "$T/src"
 	printf zzzz >"$T/src/f"
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -386,7 +377,7 @@ t_no_silent_skip_restart() {
 t_queue_overflow() {
 	local d pid stopped=
 	mkdir -p "$T/src"
-	local_conf
+	mirror_conf
 	if sysctl_lower fs.inotify.max_queued_events 16; then
 		start_poni "$CONF"
 		wait_log "watching"
@@ -478,7 +469,7 @@ t_watch_limit() {
 		done
 	done
 	n=$(find "$T/src" -type d | wc -l) # 61
-	local_conf
+	mirror_conf
 	start_poni_watch_limit 30 || skip "$TEST_NAME" "cannot limit inotify watches here"
 	wait_log "fs\.inotify\.max_user_watches" 10
 	if [ "$WL_MODE" = userns ]; then
@@ -515,7 +506,7 @@ t_watch_limit() {
 # poni keeps running, and within 10 s of its appearance it is synced.
 t_source_missing_at_start() {
 	local mark
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_log "sync $(ere "$T/src/") -> .*: cannot watch the source: .*looking again every 10 s"
 	sleep 0.3
@@ -543,7 +534,7 @@ t_source_removed_and_recreated() {
 	mkdir -p "$T/src/a"
 	echo one >"$T/src/one"
 	echo two >"$T/src/a/two"
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	wait_mirror "$T/src" "$T/dst"
@@ -577,7 +568,7 @@ t_kill9_restart() {
 	seed=$(churn_seed)
 	echo "    $TEST_NAME: CHURN_SEED=$seed"
 	churn "$seed" 40 "$T/src"
-	local_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	churn $((seed + 1)) 250 "$T/src" &
@@ -604,7 +595,7 @@ t_hup_unchanged_keeps_pending() {
 	local mark
 	mkdir -p "$T/src"
 	echo old >"$T/src/old"
-	local_conf "interval: 2"
+	mirror_conf "interval: 2"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -654,7 +645,7 @@ t_hup_keeps_running_run() {
 	local mark
 	mkdir -p "$T/src"
 	make_rsync_wrapper --bwlimit=1000
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -715,7 +706,7 @@ t_hup_add_and_remove_sync() {
 t_hup_broken_config() {
 	local good
 	mkdir -p "$T/src"
-	local_conf
+	mirror_conf
 	good=$(cat "$CONF")
 	start_poni "$CONF"
 	wait_runs 1
@@ -807,7 +798,7 @@ t_usr1_status_pending_running() {
 	local mark label
 	mkdir -p "$T/src"
 	make_rsync_wrapper --bwlimit=1000
-	local_conf "interval: 1.5" "rsync: $T/bin/rsync"
+	mirror_conf "interval: 1.5" "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	settle
@@ -881,7 +872,7 @@ t_sigint_stubborn_rsync_killed() {
 		while :; do sleep 0.1; done
 	EOF
 	chmod +x "$T/bin/rsync"
-	local_conf "rsync: $T/bin/rsync"
+	mirror_conf "rsync: $T/bin/rsync"
 	start_poni "$CONF" -p "$T/poni.pid"
 	wait_poni 10 stubborn_running || fail "$TEST_NAME" "the stand-in did not start"
 	t0=$(now_us)

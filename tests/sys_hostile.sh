@@ -33,17 +33,6 @@ hostile_converges() {
 	fi
 }
 
-local_conf() {
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-		    recurse: true
-		    delete: true
-	EOF
-}
-
 ssh_conf() {
 	write_conf <<-EOF
 		sync:
@@ -78,7 +67,7 @@ exercise() {
 }
 
 t_hostile_names_local() {
-	local_conf
+	mirror_conf
 	exercise
 }
 

@@ -7,21 +7,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# mirror_conf [KEY: VALUE]...: $T/src/ -> $T/dst, interval 0, plus the given
-# keys of the sync.
-mirror_conf() {
-	local l
-	{
-		echo "sync:"
-		echo "  $T/src/:"
-		echo "    remote_path: $T/dst"
-		echo "    interval: 0"
-		for l in "$@"; do
-			echo "    $l"
-		done
-	} | write_conf
-}
-
 # start_mirror: start poni on $CONF and wait for the initial sync.
 start_mirror() {
 	start_poni "$CONF"

@@ -91,14 +91,7 @@ t_missing_source_is_waited_for() {
 t_source_removed_and_made_again() {
 	mkdir -p "$T/src"
 	echo 1 >"$T/src/f"
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-		    recurse: true
-		    delete: true
-	EOF
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	rm -rf "$T/src"

@@ -16,23 +16,6 @@
 LIMIT=20
 INIT=$TESTS_DIR/../init.d/poni
 
-# mirror_conf [TOP-LEVEL LINE]...: $T/src/ -> $T/dst, interval 0, recurse
-# and delete, after the given top-level lines (log: ...).
-mirror_conf() {
-	local l
-	{
-		for l in "$@"; do
-			echo "$l"
-		done
-		echo "sync:"
-		echo "  $T/src/:"
-		echo "    remote_path: $T/dst"
-		echo "    interval: 0"
-		echo "    recurse: true"
-		echo "    delete: true"
-	} | write_conf
-}
-
 small_tree() {
 	mkdir -p "$T/src/a/b"
 	echo 1 >"$T/src/one"

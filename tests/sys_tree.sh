@@ -16,10 +16,7 @@
 
 # start_tree: mirror $T/src/ to $T/dst and wait for the initial sync.
 start_tree() {
-	{
-		echo "sync:"
-		sync_local "$T/src/" "$T/dst"
-	} | write_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_runs 1
 	wait_same_tree "$T/src" "$T/dst"
@@ -164,10 +161,7 @@ t_lost_events_rebuild_the_record() {
 	mkdir -p "$T/outside"
 	sysctl_lower fs.inotify.max_queued_events 16 ||
 		skip "$TEST_NAME" "cannot lower fs.inotify.max_queued_events (not root)"
-	{
-		echo "sync:"
-		sync_local "$T/src/" "$T/dst"
-	} | write_conf
+	mirror_conf
 	start_poni "$CONF"
 	wait_log "watching"
 	sysctl_restore

@@ -20,7 +20,7 @@ if ! { cc_san -o "$work/poni" src/*.c &&
 	cc_san -o "$work/unit_yaml" tests/unit_yaml.c src/yaml.c &&
 	cc_san -o "$work/unit_config" tests/unit_config.c $core &&
 	cc_san -o "$work/unit_rsync" tests/unit_rsync.c $core src/spawn.c &&
-	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c; } \
+	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c src/match.c; } \
 	>"$work/build.log" 2>&1; then
 	sed 's/^/    | /' "$work/build.log"
 	echo "FAIL asan_build: poni does not build with -fsanitize=address,undefined"

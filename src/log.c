@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -115,10 +114,10 @@ static void vlog(enum log_level level, int always, const char *fmt, va_list ap)
 	t = time(NULL);
 	if (localtime_r(&t, &tm))
 		n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S ", &tm);
-	r = snprintf(line + n, sizeof line - n, "%s: ", level_names[level]);
+	r = format(line + n, sizeof line - n, "%s: ", level_names[level]);
 	if (r > 0)
 		n += (size_t)r;
-	r = vsnprintf(line + n, sizeof line - n, fmt, ap);
+	r = vformat(line + n, sizeof line - n, fmt, ap);
 	if (r > 0)
 		n += (size_t)r;
 	if (n > sizeof line - 2)	/* truncated: keep room for "\n" */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -19,9 +18,9 @@
 #define VERSION "unknown"
 #endif
 
-static void usage(FILE *f)
+static void usage(int fd)
 {
-	fprintf(f,
+	format_fd(fd,
 	    "usage: poni [-c FILE] [-t] [-n] [-1] [-d] [-p PIDFILE] [-v] [-V] [-h]\n"
 	    "  -c, --config FILE    config file (default %s)\n"
 	    "  -t, --check          check the config, print each sync, exit\n"
@@ -55,13 +54,13 @@ static int check_config(const struct config *cfg)
 
 	for (i = 0; i < cfg->nsyncs; i++) {
 		char *line = sync_summary(&cfg->syncs[i]);
-		printf("%s\n", line);
+		format_fd(1, "%s\n", line);
 		free(line);
 		if (stat(cfg->syncs[i].source, &st) < 0)
-			printf("  note: %s: %s (poni waits for it)\n",
+			format_fd(1, "  note: %s: %s (poni waits for it)\n",
 			    cfg->syncs[i].source, strerror(errno));
 	}
-	printf("configuration OK: %zu sync%s\n", cfg->nsyncs, cfg->nsyncs == 1 ? "" : "s");
+	format_fd(1, "configuration OK: %zu sync%s\n", cfg->nsyncs, cfg->nsyncs == 1 ? "" : "s");
 	return 0;
 }
 
@@ -74,14 +73,14 @@ static int pidfile_lock(const char *path)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0) {
-		fprintf(stderr, "poni: pidfile %s: %s\n", path, strerror(errno));
+		format_fd(2, "poni: pidfile %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = read(fd, old, sizeof old - 1);
 		old[n > 0 ? n : 0] = '\0';
 		old[strcspn(old, "\n")] = '\0';
-		fprintf(stderr, "poni: pidfile %s is locked: another poni%s%s%s is running\n",
+		format_fd(2, "poni: pidfile %s is locked: another poni%s%s%s is running\n",
 		    path, *old ? " (pid " : "", old, *old ? ")" : "");
 		close(fd);
 		return -1;
@@ -100,7 +99,7 @@ static void pidfile_remove(void)
 static void pidfile_write(int fd)
 {
 	char pid[32];
-	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	int len = format(pid, sizeof pid, "%ld\n", (long)getpid());
 
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
 		log_warn("cannot write the pidfile: %s", strerror(errno));
@@ -167,30 +166,30 @@ int main(int argc, char *argv[])
 		case 'p': pidfile = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'V':
-			printf("poni %s\n", VERSION);
+			format_fd(1, "poni %s\n", VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage(1);
 			return 0;
 		default:
-			usage(stderr);
+			usage(2);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "poni: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		format_fd(2, "poni: unexpected argument '%s'\n", argv[optind]);
+		usage(2);
 		return 2;
 	}
 
 	/* -d changes to /: keep the paths that are read again later
 	 * (the config on SIGHUP, the pidfile at exit) absolute */
 	if (!(config_path = absolute(config_path)) || (pidfile && !(pidfile = absolute(pidfile)))) {
-		fprintf(stderr, "poni: cannot find the current directory: %s\n", strerror(errno));
+		format_fd(2, "poni: cannot find the current directory: %s\n", strerror(errno));
 		return 1;
 	}
 	if (!(cfg = config_load(config_path, CONFIG_CHECK_FILES, err, sizeof err))) {
-		fprintf(stderr, "poni: %s\n", err);
+		format_fd(2, "poni: %s\n", err);
 		return 1;
 	}
 	if (check) {
@@ -199,7 +198,7 @@ int main(int argc, char *argv[])
 		return status;
 	}
 	if (log_open(cfg->log, verbose ? L_DEBUG : cfg->log_level) < 0) {
-		fprintf(stderr, "poni: %s: log %s: %s\n", config_path, cfg->log, strerror(errno));
+		format_fd(2, "poni: %s: log %s: %s\n", config_path, cfg->log, strerror(errno));
 		config_free(cfg);
 		return 1;
 	}

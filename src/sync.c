@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -502,7 +501,7 @@ static void format_time(char *out, size_t len, time_t t)
 	struct tm tm;
 
 	if (!t || !localtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(out, len, "never");
+		format(out, len, "never");
 }
 
 void sync_log_status(const struct sync *s, long long now)
@@ -515,7 +514,7 @@ void sync_log_status(const struct sync *s, long long now)
 	format_time(ok, sizeof ok, s->last_ok_time);
 	format_time(failed, sizeof failed, s->last_error_time);
 	if (s->due != SYNC_NO_DUE)
-		snprintf(next, sizeof next, " (next try in %lld.%lld s)",
+		format(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);
 	log_status("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <time.h>
 
 #define PRINTF(a, b) __attribute__((__format__(__printf__, a, b)))
 
@@ -27,5 +28,11 @@ int format_fd(int fd, const char *fmt, ...) PRINTF(2, 3);
 /* write(2) all n bytes: again after EINTR and after a short write.
  * 0, or -1 with errno. */
 int write_all(int fd, const char *s, size_t n);
+
+/* t in UTC as "2026-11-24 09:11:31Z", into FORMAT_TIME_LEN bytes (with
+ * the NUL; years past 9999 are cut short). Date arithmetic only, so
+ * musl's time zone code (which reads /etc/localtime) stays out. */
+#define FORMAT_TIME_LEN 21
+void format_time(char *out, time_t t);
 
 #endif

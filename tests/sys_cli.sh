@@ -289,7 +289,7 @@ t_dry_run_logs_argv_copies_nothing() {
 # --- the log -------------------------------------------------------------------
 
 t_log_file_line_format() {
-	local ts='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+	local ts='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 	small_tree
 	write_conf <<-EOF
 		log: $T/file.log

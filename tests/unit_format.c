@@ -5,10 +5,26 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/format.h"
 #include "unit.h"
+
+/* format_time(t) is gmtime_r and strftime's "%Y-%m-%d %H:%M:%SZ". */
+static int same_time(time_t t)
+{
+	char got[FORMAT_TIME_LEN], want[64];
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(want, sizeof want, "%Y-%m-%d %H:%M:%SZ", &tm))
+		return 0;
+	format_time(got, t);
+	if (strcmp(got, want) == 0)
+		return 1;
+	printf("    %lld: got '%s', want '%s'\n", (long long)t, got, want);
+	return 0;
+}
 
 /* format() and snprintf() into buffers of size n: same result, same
  * return value, nothing written past n. */
@@ -169,6 +185,41 @@ int main(void)
 	TEST("format_fd: a write error is returned") {
 		errno = 0;
 		CHECK(format_fd(-1, "%s", "x") == -1 && errno == EBADF);
+	}
+	TEST("format_time: UTC dates as gmtime gives them") {
+		static const long long days[] = {
+			0, 1, -1, 59, 60, 365, 10957,	/* 1970, 2000-01-01 */
+			11016, 11017, 11018,		/* 2000-02-28 .. 03-01 */
+			-25508, -25509,			/* 1900-03-01, 02-28 */
+			20753, 20754,			/* 2026-10-26, 27 */
+			24837, 24838,			/* 2038-01-19, 20 */
+			47541, 47542, 47541 + 366,	/* 2100-02-28, 03-01 */
+			2932896				/* 9999-12-31 */
+		};
+		static const long secs[] = { 0, 1, 59, 60, 3599, 3600, 43200, 86399 };
+		size_t i, j;
+		int wide = sizeof(time_t) >= 8;
+		long long t, first = wide ? -25202LL * 86400 : -0x7fffffffLL;
+		long long last = wide ? 84000LL * 86400 : 0x7fffffffLL;
+
+		/* every day from 1901 to 2200 (2038 with a 32-bit time_t), at a
+		 * time of day that moves along */
+		for (i = 0; i < sizeof days / sizeof *days; i++)
+			for (j = 0; j < sizeof secs / sizeof *secs; j++)
+				if (days[i] * 86400 + secs[j] >= first &&
+				    days[i] * 86400 + secs[j] <= last)
+					CHECK(same_time((time_t)(days[i] * 86400 + secs[j])));
+		for (t = first; t < last && !unit_failed_now; t += 86400 + 37)
+			CHECK(same_time((time_t)t));
+		CHECK(same_time(time(NULL)));
+	}
+	TEST("format_time: the stamp's form") {
+		char out[FORMAT_TIME_LEN];
+
+		format_time(out, (time_t)1795511491);
+		CHECK_STR(out, "2026-11-24 09:11:31Z");
+		format_time(out, 0);
+		CHECK_STR(out, "1970-01-01 00:00:00Z");
 	}
 	UNIT_EXIT();
 }

@@ -215,24 +215,26 @@ int format_fd(int fd, const char *f, ...)
 
 /* Days since 1970-01-01 to a date: Howard Hinnant's civil_from_days,
  * in eras of 400 years (146,097 days) counted from 0000-03-01, so that
- * the leap day ends a year. */
+ * the leap day ends a year. The rest is unsigned, and the time of day
+ * 64-bit: gcc divides a value it knows to be small and positive as a
+ * signed one, which on 32-bit ARM brings libgcc's __aeabi_idiv along. */
 void format_time(char *out, time_t t)
 {
-	long long days = (long long)t / 86400;
-	long secs = (long)((long long)t % 86400), era, doe, yoe, doy, mp, m;
+	long long days = (long long)t / 86400, era;
+	unsigned long long sod;
+	unsigned long doe, yoe, doy, mp, m;
 
-	if (secs < 0) {
-		secs += 86400;
+	if ((long long)t % 86400 < 0)
 		days--;
-	}
+	sod = (unsigned long long)t - (unsigned long long)days * 86400;
 	days += 719468;
-	era = (long)((days >= 0 ? days : days - 146096) / 146097);
-	doe = (long)(days - (long long)era * 146097);
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned long)(days - era * 146097);
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	mp = (5 * doy + 2) / 153;
 	m = mp < 10 ? mp + 3 : mp - 9;
-	format(out, FORMAT_TIME_LEN, "%04ld-%02ld-%02ld %02ld:%02ld:%02ldZ",
-	    yoe + era * 400 + (m <= 2), m, doy - (153 * mp + 2) / 5 + 1,
-	    secs / 3600, secs / 60 % 60, secs % 60);
+	format(out, FORMAT_TIME_LEN, "%04lld-%02lu-%02lu %02llu:%02llu:%02lluZ",
+	    era * 400 + (long long)yoe + (m <= 2), m, doy - (153 * mp + 2) / 5 + 1,
+	    sod / 3600, sod / 60 % 60, sod % 60);
 }

@@ -236,6 +236,13 @@ static void pidfile_write(int fd)
 		log_warn("cannot write the pidfile: %s", strerror(errno));
 }
 
+/* The static builds use _Fork (POSIX 2024; musl 1.2.3, glibc 2.34; see
+ * config.mk): musl's fork() wraps it in the locking that a program with
+ * threads needs, 1.3 KB of the binary, and poni has just one thread. */
+#ifndef PONI_FORK
+#define PONI_FORK fork
+#endif
+
 /* Detach: fork, new session, fork again; cwd /, stdin on /dev/null, and
  * stdout/stderr too unless the log goes there. */
 static void daemonize(void)
@@ -243,13 +250,13 @@ static void daemonize(void)
 	int fd, logfd = log_fd();
 	pid_t pid;
 
-	if ((pid = fork()) < 0)
+	if ((pid = PONI_FORK()) < 0)
 		fatal("fork: %s", strerror(errno));
 	if (pid > 0)
 		_exit(0);
 	if (setsid() < 0)
 		fatal("setsid: %s", strerror(errno));
-	if ((pid = fork()) < 0)
+	if ((pid = PONI_FORK()) < 0)
 		fatal("fork: %s", strerror(errno));
 	if (pid > 0)
 		_exit(0);

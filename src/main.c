@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -243,23 +244,33 @@ static void pidfile_write(int fd)
 #define PONI_FORK fork
 #endif
 
-/* Detach: fork, new session, fork again; cwd /, stdin on /dev/null, and
- * stdout/stderr too unless the log goes there. */
-static void daemonize(void)
+/* Fork; the parent exits, the child waits (up to 1 s) until it has:
+ * until then the parent holds the locked pidfile too, and would keep it
+ * locked for a moment after a poni killed right after its start. */
+static void fork_and_outlive_parent(void)
 {
-	int fd, logfd = log_fd();
-	pid_t pid;
+	struct timespec ms = { 0, 1000000 };
+	pid_t parent = getpid(), pid;
+	int i;
 
 	if ((pid = PONI_FORK()) < 0)
 		fatal("fork: %s", strerror(errno));
 	if (pid > 0)
 		_exit(0);
+	for (i = 0; i < 1000 && getppid() == parent; i++)
+		nanosleep(&ms, NULL);
+}
+
+/* Detach: fork, new session, fork again; cwd /, stdin on /dev/null, and
+ * stdout/stderr too unless the log goes there. */
+static void daemonize(void)
+{
+	int fd, logfd = log_fd();
+
+	fork_and_outlive_parent();
 	if (setsid() < 0)
 		fatal("setsid: %s", strerror(errno));
-	if ((pid = PONI_FORK()) < 0)
-		fatal("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	fork_and_outlive_parent();
 	if (chdir("/") < 0)
 		fatal("chdir /: %s", strerror(errno));
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)

@@ -17,19 +17,20 @@ override CFLAGS := -std=c99 -pedantic -Wall -Wextra $(WERROR) $(CFLAGS)
 override LDFLAGS := $(LDFLAGS)
 LDLIBS = $(INI_LDLIBS_$(INI))
 
-SRC = src/main.c src/log.c src/util.c src/yaml.c src/config.c \
-	src/config_yaml.c src/config_ini.c src/rsync.c src/exclude.c src/spawn.c \
+SRC = src/main.c src/format.c src/log.c src/util.c src/yaml.c src/config.c \
+	src/config_yaml.c src/config_ini.c src/rsync.c src/exclude.c src/match.c src/spawn.c \
 	src/watch.c src/sshmaster.c src/pathset.c src/sync.c src/loop.c
 OBJ = $(SRC:.c=.o)
-HDR = src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
-	src/exclude.h src/config_yaml.h src/config_ini.h src/spawn.h src/sshmaster.h src/watch.h src/pathset.h src/sync.h src/loop.h
+HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
+	src/exclude.h src/match.h src/config_yaml.h src/config_ini.h src/spawn.h src/sshmaster.h src/watch.h src/pathset.h src/sync.h src/loop.h
 
 # unit tests: one per pure module, linked with just what they test
-UNIT = tests/unit_yaml tests/unit_config tests/unit_rsync tests/unit_exclude
-UNIT_SRC = tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
+UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
+	tests/unit_exclude
+UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit.h
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o \
-	src/util.o src/log.o
+	src/util.o src/log.o src/format.o
 
 all: poni
 
@@ -48,14 +49,16 @@ $(OBJ): $(HDR) config.mk Makefile .build-flags
 	@f='$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)'; \
 	[ "$$f" = "$$(cat $@ 2>/dev/null)" ] || printf '%s\n' "$$f" > $@
 
-tests/unit_yaml: tests/unit_yaml.c tests/unit.h src/yaml.o
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_yaml.c src/yaml.o $(LDFLAGS)
+tests/unit_format: tests/unit_format.c tests/unit.h src/format.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_format.c src/format.o $(LDFLAGS)
+tests/unit_yaml: tests/unit_yaml.c tests/unit.h src/yaml.o src/format.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_yaml.c src/yaml.o src/format.o $(LDFLAGS)
 tests/unit_config: tests/unit_config.c tests/unit.h $(CONFIG_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_config.c $(CONFIG_OBJ) $(LDFLAGS) $(LDLIBS)
 tests/unit_rsync: tests/unit_rsync.c tests/unit.h $(CONFIG_OBJ) src/spawn.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_rsync.c $(CONFIG_OBJ) src/spawn.o $(LDFLAGS) $(LDLIBS)
-tests/unit_exclude: tests/unit_exclude.c tests/unit.h src/exclude.o
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_exclude.c src/exclude.o $(LDFLAGS)
+tests/unit_exclude: tests/unit_exclude.c tests/unit.h src/exclude.o src/match.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_exclude.c src/exclude.o src/match.o $(LDFLAGS)
 unit: $(UNIT)
 
 # make check: build everything, make sure the test tools are there

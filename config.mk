@@ -36,13 +36,20 @@ WERROR = -Werror
 #   make size      the size of each
 # They use these flags in place of CFLAGS and LDFLAGS. Each saves room:
 # -fno-pie (Debian's gcc makes position-independent code by default),
-# sections and --gc-sections (leave out what is never called), norelro
-# and noseparate-code (no padding to page boundaries between segments:
-# 44 KiB on aarch64, whose pages may be 64 KiB), -s (strip).
+# sections and --gc-sections (leave out what is never called), -flto
+# (optimise the program as a whole; given to the link as well, through
+# CFLAGS), -DPONI_FORK=_Fork (daemonize with _Fork, without the locking
+# that musl's fork adds for threads; poni has one thread; needs musl
+# 1.2.3 or later, else remove it), norelro and noseparate-code (no
+# padding to page boundaries between segments: 44 KiB on aarch64, whose
+# pages may be 64 KiB), common-page-size=64 (no padding to a page
+# between the code and the data either; the data stay read-write and
+# not executable, in their own segment), -s (strip).
 STATIC_CC = musl-gcc
-STATIC_CFLAGS = -Os -fno-pie -ffunction-sections -fdata-sections
+STATIC_CFLAGS = -Os -fno-pie -ffunction-sections -fdata-sections -flto \
+	-DPONI_FORK=_Fork
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,norelro \
-	-Wl,-z,noseparate-code -s
+	-Wl,-z,noseparate-code -Wl,-z,common-page-size=64 -s
 CC_x86_64 = x86_64-linux-musl-gcc
 CC_armhf = arm-linux-musleabihf-gcc
 CC_aarch64 = aarch64-linux-musl-gcc

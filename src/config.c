@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -141,14 +140,14 @@ int config_fail(struct config_builder *b, int line, int col, const char *fmt, ..
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vformat(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (line > 0 && col > 0)
-		snprintf(b->error, sizeof b->error, "%s:%d:%d: %s", b->file, line, col, msg);
+		format(b->error, sizeof b->error, "%s:%d:%d: %s", b->file, line, col, msg);
 	else if (line > 0)
-		snprintf(b->error, sizeof b->error, "%s:%d: %s", b->file, line, msg);
+		format(b->error, sizeof b->error, "%s:%d: %s", b->file, line, msg);
 	else
-		snprintf(b->error, sizeof b->error, "%s: %s", b->file, msg);
+		format(b->error, sizeof b->error, "%s: %s", b->file, msg);
 	return -1;
 }
 
@@ -720,22 +719,22 @@ static int check_owner(int fd, const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		format(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		format(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen,
+		format(err, errlen,
 		    "%s: writable by %s (mode %03o): others could make poni run their commands; "
 		    "chmod go-w %s", path, st.st_mode & S_IWOTH ? "everyone" : "its group",
 		    (unsigned)(st.st_mode & 0777), path);
 		return -1;
 	}
 	if (geteuid() == 0 && st.st_uid != 0) {
-		snprintf(err, errlen,
+		format(err, errlen,
 		    "%s: owned by uid %ld, not root, while poni runs as root: "
 		    "that user could make poni run their commands; chown root %s",
 		    path, (long)st.st_uid, path);
@@ -752,7 +751,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		format(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (check_owner(fd, path, err, errlen) < 0) {
@@ -764,7 +763,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || b.len + (size_t)n > MAX_CONFIG_SIZE) {
-			snprintf(err, errlen, "%s: cannot read: %s", path,
+			format(err, errlen, "%s: cannot read: %s", path,
 			    n < 0 ? strerror(errno) : "larger than 16 MiB");
 			close(fd);
 			buf_free(&b);
@@ -791,7 +790,7 @@ struct config *config_load(const char *path, int flags, char *err, size_t errlen
 	    config_yaml_feed(b, text, len)) == 0)
 		cfg = config_finish(b, flags);
 	if (!cfg)
-		snprintf(err, errlen, "%s", config_error(b));
+		format(err, errlen, "%s", config_error(b));
 	config_builder_free(b);
 	free(text);
 	return cfg;
@@ -813,7 +812,8 @@ char *sync_summary(const struct sync_conf *s)
 	static const char *const policy[] = { "yes", "accept-new", "no" };
 	struct buf b = { 0 };
 	char *target = sync_target(s);
-	size_t i;
+	char frac[8];
+	size_t i, len;
 
 	buf_add_escaped(&b, s->source);
 	buf_adds(&b, " -> ");
@@ -831,8 +831,15 @@ char *sync_summary(const struct sync_conf *s)
 	} else {
 		buf_adds(&b, " (local, ");
 	}
-	buf_addf(&b, "rsync %s%s, interval %gs", *s->rsync_opts ? "-" : "(no flags)",
-	    s->rsync_opts, (double)s->interval_ms / 1000);
+	buf_addf(&b, "rsync %s%s, interval %ld", *s->rsync_opts ? "-" : "(no flags)",
+	    s->rsync_opts, s->interval_ms / 1000);
+	if (s->interval_ms % 1000) {	/* 0.5s, 2.25s: no trailing zeros */
+		len = (size_t)format(frac, sizeof frac, ".%03ld", s->interval_ms % 1000);
+		while (frac[len - 1] == '0')
+			frac[--len] = '\0';
+		buf_adds(&b, frac);
+	}
+	buf_adds(&b, "s");
 	if (s->recurse)
 		buf_adds(&b, ", recurse");
 	if (s->delete)

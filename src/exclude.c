@@ -5,18 +5,18 @@
  *   trailing components, one without against the last component only;
  * - "*" and "?" stop at "/", "**" does not;
  * - what is inside an excluded directory is excluded too. */
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exclude.h"
+#include "match.h"
 
 static bool match_pattern(const char *pattern, const char *path, bool is_dir)
 {
 	size_t len = strlen(pattern);
 	char pat[4096];
 	const char *s, *slash;
-	int flags;
+	bool pathname = true;
 
 	if (len == 0 || len >= sizeof pat)
 		return false;
@@ -26,15 +26,16 @@ static bool match_pattern(const char *pattern, const char *path, bool is_dir)
 			return false;
 		pat[--len] = '\0';
 	}
-	flags = strstr(pat, "**") ? 0 : FNM_PATHNAME;
+	for (s = pat; *s && pathname; s++)	/* a "**" anywhere: no pathname */
+		pathname = !(s[0] == '*' && s[1] == '*');
 	if (pat[0] == '/')
-		return fnmatch(pat + 1, path, flags) == 0;
-	if (!strchr(pat, '/') && flags) {
+		return match_glob(pat + 1, path, pathname);
+	if (!strchr(pat, '/') && pathname) {
 		slash = strrchr(path, '/');
-		return fnmatch(pat, slash ? slash + 1 : path, flags) == 0;
+		return match_glob(pat, slash ? slash + 1 : path, pathname);
 	}
 	for (s = path; s; s = slash ? slash + 1 : NULL) {
-		if (fnmatch(pat, s, flags) == 0)
+		if (match_glob(pat, s, pathname))
 			return true;
 		slash = strchr(s, '/');
 	}

@@ -1,11 +1,13 @@
 /* Logging to stdout, stderr, a file or syslog. One line per message:
- * "YYYY-MM-DD HH:MM:SS level: message" (syslog adds its own stamp). */
+ * "YYYY-MM-DD HH:MM:SSZ level: message", the time in UTC; to syslog
+ * "<PRI>poni[PID]: message", which the syslog daemon stamps itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@ enum log_dest { DEST_FD, DEST_FILE, DEST_SYSLOG };
 
 static enum log_dest dest = DEST_FD;
 static int fd = 2;			/* before log_open: stderr */
+static int syslog_fd = -1;		/* DEST_SYSLOG: connected to /dev/log */
 static char *path;			/* DEST_FILE: for log_reopen */
 static enum log_level max_level = L_INFO;
 
@@ -49,7 +52,6 @@ int log_open(const char *d, enum log_level level)
 		path = copy;
 	} else if (strcmp(d, "syslog") == 0) {
 		dest = DEST_SYSLOG;
-		openlog("poni", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	} else {
 		dest = DEST_FD;
 		fd = strcmp(d, "stdout") == 0 ? 1 : 2;
@@ -75,8 +77,9 @@ void log_close(void)
 {
 	if (dest == DEST_FILE)
 		close(fd);
-	else if (dest == DEST_SYSLOG)
-		closelog();
+	if (syslog_fd >= 0)
+		close(syslog_fd);
+	syslog_fd = -1;
 	free(path);
 	path = NULL;
 	dest = DEST_FD;
@@ -98,35 +101,70 @@ int log_fd(void)
 	return dest == DEST_SYSLOG ? -1 : fd;
 }
 
+static int syslog_connect(void)
+{
+	static const struct sockaddr_un addr = {
+		.sun_family = AF_UNIX, .sun_path = "/dev/log"
+	};
+
+	if ((syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(syslog_fd, (const struct sockaddr *)&addr, sizeof addr) < 0) {
+		close(syslog_fd);
+		syslog_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* One datagram per message, sent without waiting: a syslog daemon that
+ * is slow or gone costs the message, never a stall. Connected at the
+ * first message; when sending fails otherwise (the daemon was restarted
+ * and its socket is a new one), connected again and sent once more. */
+static void syslog_send(const char *msg, size_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (syslog_fd < 0 && syslog_connect() < 0)
+			return;
+		if (send(syslog_fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 ||
+		    errno == EAGAIN || errno == ENOBUFS)
+			return;
+		close(syslog_fd);
+		syslog_fd = -1;
+	}
+}
+
 static void vlog(enum log_level level, int always, const char *fmt, va_list ap)
 {
 	char line[4096];
-	size_t n = 0;
+	size_t n;
 	int r;
-	time_t t;
-	struct tm tm;
 
 	if (!always && !log_enabled(level))
 		return;
 	if (dest == DEST_SYSLOG) {
-		vsyslog(syslog_prio[level], fmt, ap);
-		return;
+		n = (size_t)format(line, sizeof line, "<%d>poni[%ld]: ",
+		    LOG_DAEMON | syslog_prio[level], (long)getpid());
+	} else {
+		format_time(line, time(NULL));
+		n = strlen(line);
+		n += (size_t)format(line + n, sizeof line - n, " %s: ", level_names[level]);
 	}
-	t = time(NULL);
-	if (localtime_r(&t, &tm))
-		n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S ", &tm);
-	r = snprintf(line + n, sizeof line - n, "%s: ", level_names[level]);
-	if (r > 0)
-		n += (size_t)r;
-	r = vsnprintf(line + n, sizeof line - n, fmt, ap);
+	r = vformat(line + n, sizeof line - n, fmt, ap);
 	if (r > 0)
 		n += (size_t)r;
 	if (n > sizeof line - 2)	/* truncated: keep room for "\n" */
 		n = sizeof line - 2;
+	if (dest == DEST_SYSLOG) {
+		syslog_send(line, n);
+		return;
+	}
 	line[n++] = '\n';
-	/* One write per line, so lines from one process never interleave. */
-	while (write(fd, line, n) < 0 && errno == EINTR)
-		;
+	/* One write per line, so lines from one process never interleave
+	 * (a short write, to a pipe, is completed). */
+	write_all(fd, line, n);
 }
 
 #define LOG_FN(name, level) \

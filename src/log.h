@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-enum log_level { L_ERROR, L_WARNING, L_INFO, L_DEBUG };
+#include "format.h"
 
-#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+enum log_level { L_ERROR, L_WARNING, L_INFO, L_DEBUG };
 
 /* Send the log to dest ("stdout", "stderr", "syslog" or a file path).
  * Until called, messages go to stderr. Returns 0, or -1 with errno. */

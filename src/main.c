@@ -2,12 +2,11 @@
  * syncs to the event loop. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -19,9 +18,9 @@
 #define VERSION "unknown"
 #endif
 
-static void usage(FILE *f)
+static void usage(int fd)
 {
-	fprintf(f,
+	format_fd(fd,
 	    "usage: poni [-c FILE] [-t] [-n] [-1] [-d] [-p PIDFILE] [-v] [-V] [-h]\n"
 	    "  -c, --config FILE    config file (default %s)\n"
 	    "  -t, --check          check the config, print each sync, exit\n"
@@ -32,6 +31,138 @@ static void usage(FILE *f)
 	    "  -v, --verbose        debug logging\n"
 	    "  -V, --version        print the version\n"
 	    "  -h, --help           this help\n", DEFAULT_CONFIG);
+}
+
+/* What the command line asks for. */
+struct options {
+	const char *config, *pidfile;
+	int check, dry_run, once, detach, verbose;
+};
+
+/* The options, as getopt_long(3) reads them: bundled short ones (-tn),
+ * -cFILE or -c FILE, --config=FILE or --config FILE, a long name
+ * shortened to any prefix that names one option, options after other
+ * arguments, and "--" to end them. Own code: musl's getopt_long brings
+ * stdio along. */
+static const char short_options[] = "c:tn1dp:vVh";
+static const struct {
+	const char *name;
+	char c;
+} long_options[] = {
+	{ "config", 'c' }, { "check", 't' }, { "dry-run", 'n' }, { "once", '1' },
+	{ "daemon", 'd' }, { "pidfile", 'p' }, { "verbose", 'v' },
+	{ "version", 'V' }, { "help", 'h' }
+};
+
+/* "poni: BEFORE OPTION AFTER" (len bytes of opt), then the usage; 2 is
+ * the exit status. */
+static int usage_error(const char *before, const char *opt, int len, const char *after)
+{
+	format_fd(2, "poni: %s%.*s%s\n", before, len, opt, after);
+	usage(2);
+	return 2;
+}
+
+/* The letter of the long option at name ("config=FILE": *value then
+ * points at FILE), or -1 after a usage error. */
+static int long_option(const char *name, const char **value)
+{
+	int len = (int)strcspn(name, "="), i, found = -1, matches = 0;
+
+	*value = name[len] ? name + len + 1 : NULL;
+	for (i = 0; len && i < (int)(sizeof long_options / sizeof *long_options); i++) {
+		if (strncmp(long_options[i].name, name, (size_t)len) != 0)
+			continue;
+		found = i;
+		if (!long_options[i].name[len]) {	/* the whole name */
+			matches = 1;
+			break;
+		}
+		matches++;
+	}
+	if (matches == 1)
+		return long_options[found].c;
+	if (matches)
+		usage_error("option --", name, len, " is ambiguous: give more of its name");
+	else
+		usage_error("unknown option --", name, len, "");
+	return -1;
+}
+
+/* Take option c (with its value, or NULL). Returns -1 to go on, or the
+ * exit status for -V and -h. */
+static int take_option(struct options *o, int c, const char *value)
+{
+	switch (c) {
+	case 'c': o->config = value; break;
+	case 't': o->check = 1; break;
+	case 'n': o->dry_run = 1; break;
+	case '1': o->once = 1; break;
+	case 'd': o->detach = 1; break;
+	case 'p': o->pidfile = value; break;
+	case 'v': o->verbose = 1; break;
+	case 'V':
+		format_fd(1, "poni %s\n", VERSION);
+		return 0;
+	default:
+		usage(1);
+		return 0;
+	}
+	return -1;
+}
+
+/* Read the command line into o. Returns -1 to go on, or the exit
+ * status: 0 after -V or -h, 2 after a usage error. */
+static int parse_options(int argc, char *argv[], struct options *o)
+{
+	const char *arg, *value, *other = NULL, *spec;
+	int i, c, r;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (arg[0] != '-' || !arg[1]) {	/* not an option; "-" neither */
+			if (!other)
+				other = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			if (!other && i + 1 < argc)
+				other = argv[i + 1];
+			break;
+		}
+		if (arg[1] == '-') {
+			if ((c = long_option(arg + 2, &value)) < 0)
+				return 2;
+			if (strchr(short_options, c)[1] != ':') {
+				if (value)
+					return usage_error("option --", arg + 2,
+					    (int)strcspn(arg + 2, "="), " takes no argument");
+			} else if (!value && !(value = argv[++i])) {
+				return usage_error("option --", arg + 2,
+				    (int)strlen(arg + 2), " needs an argument");
+			}
+			if ((r = take_option(o, c, value)) >= 0)
+				return r;
+			continue;
+		}
+		for (arg++; *arg; arg++) {	/* -tn, -cFILE, -c FILE */
+			if (*arg == ':' || !(spec = strchr(short_options, *arg)))
+				return usage_error("unknown option -", arg, 1, "");
+			value = NULL;
+			if (spec[1] == ':' && !(value = arg[1] ? arg + 1 : argv[++i]))
+				return usage_error("option -", arg, 1, " needs an argument");
+			if ((r = take_option(o, *arg, value)) >= 0)
+				return r;
+			if (value)
+				break;
+		}
+	}
+	if (other) {
+		format_fd(2, "poni: unexpected argument '%s'\n", other);
+		usage(2);
+		return 2;
+	}
+	return -1;
 }
 
 /* path made absolute against the current directory (never freed: it
@@ -55,13 +186,13 @@ static int check_config(const struct config *cfg)
 
 	for (i = 0; i < cfg->nsyncs; i++) {
 		char *line = sync_summary(&cfg->syncs[i]);
-		printf("%s\n", line);
+		format_fd(1, "%s\n", line);
 		free(line);
 		if (stat(cfg->syncs[i].source, &st) < 0)
-			printf("  note: %s: %s (poni waits for it)\n",
+			format_fd(1, "  note: %s: %s (poni waits for it)\n",
 			    cfg->syncs[i].source, strerror(errno));
 	}
-	printf("configuration OK: %zu sync%s\n", cfg->nsyncs, cfg->nsyncs == 1 ? "" : "s");
+	format_fd(1, "configuration OK: %zu sync%s\n", cfg->nsyncs, cfg->nsyncs == 1 ? "" : "s");
 	return 0;
 }
 
@@ -74,14 +205,14 @@ static int pidfile_lock(const char *path)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0) {
-		fprintf(stderr, "poni: pidfile %s: %s\n", path, strerror(errno));
+		format_fd(2, "poni: pidfile %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = read(fd, old, sizeof old - 1);
 		old[n > 0 ? n : 0] = '\0';
 		old[strcspn(old, "\n")] = '\0';
-		fprintf(stderr, "poni: pidfile %s is locked: another poni%s%s%s is running\n",
+		format_fd(2, "poni: pidfile %s is locked: another poni%s%s%s is running\n",
 		    path, *old ? " (pid " : "", old, *old ? ")" : "");
 		close(fd);
 		return -1;
@@ -100,10 +231,34 @@ static void pidfile_remove(void)
 static void pidfile_write(int fd)
 {
 	char pid[32];
-	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	int len = format(pid, sizeof pid, "%ld\n", (long)getpid());
 
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
 		log_warn("cannot write the pidfile: %s", strerror(errno));
+}
+
+/* The static builds use _Fork (POSIX 2024; musl 1.2.3, glibc 2.34; see
+ * config.mk): musl's fork() wraps it in the locking that a program with
+ * threads needs, 1.3 KB of the binary, and poni has just one thread. */
+#ifndef PONI_FORK
+#define PONI_FORK fork
+#endif
+
+/* Fork; the parent exits, the child waits (up to 1 s) until it has:
+ * until then the parent holds the locked pidfile too, and would keep it
+ * locked for a moment after a poni killed right after its start. */
+static void fork_and_outlive_parent(void)
+{
+	struct timespec ms = { 0, 1000000 };
+	pid_t parent = getpid(), pid;
+	int i;
+
+	if ((pid = PONI_FORK()) < 0)
+		fatal("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	for (i = 0; i < 1000 && getppid() == parent; i++)
+		nanosleep(&ms, NULL);
 }
 
 /* Detach: fork, new session, fork again; cwd /, stdin on /dev/null, and
@@ -111,18 +266,11 @@ static void pidfile_write(int fd)
 static void daemonize(void)
 {
 	int fd, logfd = log_fd();
-	pid_t pid;
 
-	if ((pid = fork()) < 0)
-		fatal("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	fork_and_outlive_parent();
 	if (setsid() < 0)
 		fatal("setsid: %s", strerror(errno));
-	if ((pid = fork()) < 0)
-		fatal("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
+	fork_and_outlive_parent();
 	if (chdir("/") < 0)
 		fatal("chdir /: %s", strerror(errno));
 	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
@@ -137,92 +285,57 @@ static void daemonize(void)
 
 int main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 't' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "once", no_argument, NULL, '1' },
-		{ "daemon", no_argument, NULL, 'd' },
-		{ "pidfile", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	/* static: absolute() may allocate them for the whole run */
-	static const char *config_path = DEFAULT_CONFIG, *pidfile;
-	int check = 0, dry_run = 0, once = 0, detach = 0, verbose = 0;
-	int opt, status, pidfd = -1;
+	/* static: absolute() may allocate the paths for the whole run */
+	static struct options o = { DEFAULT_CONFIG, NULL, 0, 0, 0, 0, 0 };
+	int status, pidfd = -1;
 	char err[1024];
 	struct config *cfg;
 	struct daemon d = { 0 };
 
-	while ((opt = getopt_long(argc, argv, "c:tn1dp:vVh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 't': check = 1; break;
-		case 'n': dry_run = 1; break;
-		case '1': once = 1; break;
-		case 'd': detach = 1; break;
-		case 'p': pidfile = optarg; break;
-		case 'v': verbose = 1; break;
-		case 'V':
-			printf("poni %s\n", VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "poni: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	if ((status = parse_options(argc, argv, &o)) >= 0)
+		return status;
 
 	/* -d changes to /: keep the paths that are read again later
 	 * (the config on SIGHUP, the pidfile at exit) absolute */
-	if (!(config_path = absolute(config_path)) || (pidfile && !(pidfile = absolute(pidfile)))) {
-		fprintf(stderr, "poni: cannot find the current directory: %s\n", strerror(errno));
+	if (!(o.config = absolute(o.config)) ||
+	    (o.pidfile && !(o.pidfile = absolute(o.pidfile)))) {
+		format_fd(2, "poni: cannot find the current directory: %s\n", strerror(errno));
 		return 1;
 	}
-	if (!(cfg = config_load(config_path, CONFIG_CHECK_FILES, err, sizeof err))) {
-		fprintf(stderr, "poni: %s\n", err);
+	if (!(cfg = config_load(o.config, CONFIG_CHECK_FILES, err, sizeof err))) {
+		format_fd(2, "poni: %s\n", err);
 		return 1;
 	}
-	if (check) {
+	if (o.check) {
 		status = check_config(cfg);
 		config_free(cfg);
 		return status;
 	}
-	if (log_open(cfg->log, verbose ? L_DEBUG : cfg->log_level) < 0) {
-		fprintf(stderr, "poni: %s: log %s: %s\n", config_path, cfg->log, strerror(errno));
+	if (log_open(cfg->log, o.verbose ? L_DEBUG : cfg->log_level) < 0) {
+		format_fd(2, "poni: %s: log %s: %s\n", o.config, cfg->log, strerror(errno));
 		config_free(cfg);
 		return 1;
 	}
-	if (pidfile && (pidfd = pidfile_lock(pidfile)) < 0) {
+	if (o.pidfile && (pidfd = pidfile_lock(o.pidfile)) < 0) {
 		config_free(cfg);
 		return 1;
 	}
-	if (detach)
+	if (o.detach)
 		daemonize();
 	if (pidfd >= 0) {
 		pidfile_write(pidfd);
-		pidfile_path = pidfile;
+		pidfile_path = o.pidfile;
 		atexit(pidfile_remove);
 	}
 	if (loop_init() < 0)
 		fatal("cannot set up signal handling: %s", strerror(errno));
 
 	log_info("poni %s starting: %zu sync%s from %s%s", VERSION, cfg->nsyncs,
-	    cfg->nsyncs == 1 ? "" : "s", config_path, dry_run ? " (dry run)" : "");
-	d.config_path = config_path;
-	d.dry_run = dry_run;
-	d.once = once;
-	d.verbose = verbose;
+	    cfg->nsyncs == 1 ? "" : "s", o.config, o.dry_run ? " (dry run)" : "");
+	d.config_path = o.config;
+	d.dry_run = o.dry_run;
+	d.once = o.once;
+	d.verbose = o.verbose;
 	daemon_set_config(&d, cfg);
 	status = loop_run(&d);
 	daemon_free(&d);

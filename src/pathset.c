@@ -1,6 +1,5 @@
 /* A bounded set of path strings: open addressing with linear probing,
  * grown at half load, FNV-1a hashes. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,22 +74,6 @@ void pathset_everything(struct pathset *ps)
 bool pathset_empty(const struct pathset *ps)
 {
 	return !ps->everything && ps->count == 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int pathset_write(const struct pathset *ps, int fd, const char *prefix)

@@ -1,6 +1,5 @@
 /* What poni asks of rsync: the argv of a run (local copy, or over ssh
  * with the ssh command in -e), rsync_opts checking, exit code meanings. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,20 +45,20 @@ const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
 				break;
 		if (i < sizeof arg_letters / sizeof *arg_letters) {
 			if (p[1])
-				snprintf(msg, msglen,
+				format(msg, msglen,
 				    "'%c' (%s) takes an argument, so rsync would read '%s' as its %s: remove '%c'",
 				    *p, arg_letters[i].long_name, p + 1,
 				    strchr(arg_letters[i].long_name, '=') + 1, *p);
 			else
-				snprintf(msg, msglen,
+				format(msg, msglen,
 				    "'%c' (%s) takes an argument, which rsync_opts cannot give: remove '%c'",
 				    *p, arg_letters[i].long_name, *p);
 		} else if (*p == 'V') {
-			snprintf(msg, msglen, "'V' (--version) makes rsync print its version and exit: remove it");
+			format(msg, msglen, "'V' (--version) makes rsync print its version and exit: remove it");
 		} else if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f) {
-			snprintf(msg, msglen, "'%c' is not an rsync short option without an argument: remove it", *p);
+			format(msg, msglen, "'%c' is not an rsync short option without an argument: remove it", *p);
 		} else {
-			snprintf(msg, msglen, "only rsync's option letters may be given, like azP");
+			format(msg, msglen, "only rsync's option letters may be given, like azP");
 		}
 		return msg;
 	}

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -497,12 +496,13 @@ void sync_retire(struct sync *s)
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 }
 
-static void format_time(char *out, size_t len, time_t t)
+/* A time of the status line, in UTC as in the log, or "never". */
+static void status_time(char *out, time_t t)
 {
-	struct tm tm;
-
-	if (!t || !localtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(out, len, "never");
+	if (t)
+		format_time(out, t);
+	else
+		memcpy(out, "never", 6);
 }
 
 void sync_log_status(const struct sync *s, long long now)
@@ -510,12 +510,12 @@ void sync_log_status(const struct sync *s, long long now)
 	static const char *const names[] = {
 		"idle", "pending", "running", "backing off", "waiting for the source"
 	};
-	char ok[32], failed[32], next[64] = "";
+	char ok[FORMAT_TIME_LEN], failed[FORMAT_TIME_LEN], next[64] = "";
 
-	format_time(ok, sizeof ok, s->last_ok_time);
-	format_time(failed, sizeof failed, s->last_error_time);
+	status_time(ok, s->last_ok_time);
+	status_time(failed, s->last_error_time);
 	if (s->due != SYNC_NO_DUE)
-		snprintf(next, sizeof next, " (next try in %lld.%lld s)",
+		format(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);
 	log_status("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",

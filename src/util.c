@@ -1,6 +1,5 @@
 /* Checked allocation, the monotonic clock, growing strings. */
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -104,7 +103,7 @@ static void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	int n;
 
 	va_copy(again, ap);
-	n = vsnprintf(small, sizeof small, fmt, ap);
+	n = vformat(small, sizeof small, fmt, ap);
 	if (n < 0) {
 		va_end(again);
 		return;
@@ -113,7 +112,7 @@ static void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	if ((size_t)n < sizeof small)
 		memcpy(b->s + b->len, small, (size_t)n + 1);
 	else
-		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, again);
+		vformat(b->s + b->len, (size_t)n + 1, fmt, again);
 	va_end(again);
 	b->len += (size_t)n;
 }

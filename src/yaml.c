@@ -14,10 +14,10 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "yaml.h"
 
 #define MAX_DEPTH 32
@@ -105,7 +105,7 @@ static int fail(struct parser *ps, const char *at, const char *fmt, ...)
 	ps->err->line = ps->line;
 	ps->err->col = at ? col_of(ps, at) : 0;
 	va_start(ap, fmt);
-	vsnprintf(ps->err->msg, sizeof ps->err->msg, fmt, ap);
+	vformat(ps->err->msg, sizeof ps->err->msg, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -8,6 +8,7 @@
 # that did not exist, made for the test and removed after it.
 
 SYSLOG_PID=
+SYSLOG_SOCK=
 SYSLOG_MADE_DEVLOG=
 DROPBEAR_PID=
 
@@ -45,47 +46,68 @@ private_ns_works() {
 
 # --- syslog ----------------------------------------------------------------------
 
-# start_syslog: receive what poni sends to syslog in $T/syslog.log, one
-# message a line, as sent (<PRI>TIMESTAMP IDENT[PID]: TEXT). libc always
-# sends to /dev/log: if there is none, the receiver is made there (and
-# removed after the test); if there is one (a syslog daemon's), PONI is
-# wrapped so that poni runs in a private mount namespace with the
-# receiver bound over /dev/log, and the system's logger is not touched.
+# start_syslog [deaf]: receive what poni sends to syslog in
+# $T/syslog.log, one message a line, as sent (<PRI>IDENT[PID]: TEXT), or
+# with deaf, bind the socket and never read it (a syslog daemon that
+# hangs). poni always sends to /dev/log: if there is none, the receiver
+# is made there (and removed after the test); if there is one (a syslog
+# daemon's), PONI is wrapped so that poni runs in a private mount
+# namespace with the receiver bound over /dev/log, and the system's
+# logger is not touched.
 start_syslog() {
-	local sock=$T/syslog.sock
+	SYSLOG_SOCK=$T/syslog.sock
 	is_root || skip "$TEST_NAME" "syslog receiver on /dev/log needs root"
 	if [ -e /dev/log ] || [ -L /dev/log ]; then
 		private_ns_works ||
 			skip "$TEST_NAME" "/dev/log is in use and no private mount namespace can be made"
 	else
-		sock=/dev/log
+		SYSLOG_SOCK=/dev/log
 		SYSLOG_MADE_DEVLOG=1
 	fi
 	: >"$T/syslog.log"
+	syslog_listen "${1:-}"
+	if [ "$SYSLOG_SOCK" != /dev/log ]; then
+		cat >"$T/poni-ns" <<-EOF
+			#!/bin/sh
+			# poni with $SYSLOG_SOCK as its /dev/log
+			exec unshare -m sh -c 'mount --bind "\$0" /dev/log && exec "\$@"' \\
+				"$SYSLOG_SOCK" "$PONI" "\$@"
+		EOF
+		chmod +x "$T/poni-ns"
+		PONI=$T/poni-ns
+	fi
+}
+
+# syslog_listen [deaf]: start the receiver on $SYSLOG_SOCK.
+syslog_listen() {
 	perl -MIO::Socket::UNIX -MSocket -e '
 		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0])
 			or die "syslog receiver: bind $ARGV[0]: $!\n";
+		if ($ARGV[2] eq "deaf") {
+			sleep 1 while 1;
+		}
 		open(my $out, ">>", $ARGV[1]) or die "syslog receiver: $ARGV[1]: $!\n";
 		$out->autoflush(1);
 		while (defined $s->recv(my $msg, 65536)) {
 			$msg =~ s/\n+$//;
 			print $out "$msg\n";
-		}' "$sock" "$T/syslog.log" 2>>"$T/syslog.err" &
+		}' "$SYSLOG_SOCK" "$T/syslog.log" "${1:-}" 2>>"$T/syslog.err" &
 	SYSLOG_PID=$!
-	wait_until 5 test -S "$sock" || {
+	wait_until 5 test -S "$SYSLOG_SOCK" || {
 		detail <"$T/syslog.err"
 		fail "$TEST_NAME" "the syslog receiver did not start"
 	}
-	if [ "$sock" != /dev/log ]; then
-		cat >"$T/poni-ns" <<-EOF
-			#!/bin/sh
-			# poni with $sock as its /dev/log
-			exec unshare -m sh -c 'mount --bind "\$0" /dev/log && exec "\$@"' \\
-				"$sock" "$PONI" "\$@"
-		EOF
-		chmod +x "$T/poni-ns"
-		PONI=$T/poni-ns
-	fi
+}
+
+# restart_syslog: stop the receiver and start a new one on a new socket
+# at the same path, as a restarted syslog daemon does; $T/syslog.log
+# then holds only what the new one received.
+restart_syslog() {
+	kill "$SYSLOG_PID" 2>/dev/null
+	wait "$SYSLOG_PID" 2>/dev/null
+	rm -f "$SYSLOG_SOCK"
+	: >"$T/syslog.log"
+	syslog_listen
 }
 
 syslog_has() {

@@ -14,13 +14,14 @@ cc_san() {
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer "$@"
 }
-core="src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c src/rsync.c"
+core="src/format.c src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c src/rsync.c"
 # shellcheck disable=SC2086
 if ! { cc_san -o "$work/poni" src/*.c &&
-	cc_san -o "$work/unit_yaml" tests/unit_yaml.c src/yaml.c &&
+	cc_san -o "$work/unit_format" tests/unit_format.c src/format.c &&
+	cc_san -o "$work/unit_yaml" tests/unit_yaml.c src/yaml.c src/format.c &&
 	cc_san -o "$work/unit_config" tests/unit_config.c $core &&
 	cc_san -o "$work/unit_rsync" tests/unit_rsync.c $core src/spawn.c &&
-	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c; } \
+	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c src/match.c; } \
 	>"$work/build.log" 2>&1; then
 	sed 's/^/    | /' "$work/build.log"
 	echo "FAIL asan_build: poni does not build with -fsanitize=address,undefined"
@@ -34,7 +35,7 @@ UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/reports/ubsan"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
 failed=0
-for t in unit_yaml unit_config unit_rsync unit_exclude; do
+for t in unit_format unit_yaml unit_config unit_rsync unit_exclude; do
 	if "$work/$t" >"$work/$t.out" 2>&1; then
 		echo "PASS asan_$t"
 	else

@@ -50,6 +50,51 @@ t_option_without_argument_exits_2() {
 	[ -s "$T/err" ] || fail "$TEST_NAME" "nothing on stderr"
 }
 
+# The forms getopt_long(3) accepts, each meaning -t -c $CONF.
+t_option_forms() {
+	local args
+	mkdir -p "$T/src"
+	mirror_conf
+	for args in "-t -c $CONF" "-tc $CONF" "-tc$CONF" "-c$CONF -t" "-vtn -c $CONF" \
+		"--check --config $CONF" "--check --config=$CONF" "--conf=$CONF --ch" \
+		"--config $CONF --check --"; do
+		# shellcheck disable=SC2086 # split on purpose
+		assert_exit 0 timeout "$LIMIT" "$PONI" $args
+		assert_eq "$(tail -n 1 "$T/out")" "configuration OK: 1 sync" "-t output of: $args"
+	done
+	# after --, -t is an argument, not an option
+	assert_exit 2 timeout "$LIMIT" "$PONI" -c "$CONF" -- -t
+	assert_contains "$T/err" "unexpected argument '-t'"
+	# an option after other arguments is still read (and -V answers)
+	assert_exit 0 timeout "$LIMIT" "$PONI" extra -V
+	assert_contains "$T/out" '^poni [0-9]+\.[0-9]+'
+}
+
+# Each usage error names what is wrong, shows the usage, exits 2.
+t_usage_errors_named() {
+	local case_ args want
+	for case_ in \
+		"-Z|unknown option -Z" \
+		"-tZ|unknown option -Z" \
+		"--no-such-option|unknown option --no-such-option" \
+		"-c|option -c needs an argument" \
+		"-p|option -p needs an argument" \
+		"--config|option --config needs an argument" \
+		"--check=yes|option --check takes no argument" \
+		"--ver|option --ver is ambiguous" \
+		"-t extra|unexpected argument 'extra'" \
+		"extra -t|unexpected argument 'extra'"; do
+		args=${case_%%|*}
+		want=${case_#*|}
+		# shellcheck disable=SC2086 # split on purpose
+		assert_exit 2 timeout "$LIMIT" "$PONI" $args
+		assert_contains "$T/err" "^poni: $want"
+		assert_contains "$T/err" '^usage: poni '
+		[ -s "$T/out" ] && fail "$TEST_NAME" "stdout not empty for: $args"
+	done
+	return 0
+}
+
 t_missing_config_exits_1() {
 	assert_exit 1 timeout "$LIMIT" "$PONI" -t -c "$T/no-such.yml"
 	assert_contains "$T/err" "$T/no-such\\.yml"
@@ -280,7 +325,7 @@ t_dry_run_logs_argv_copies_nothing() {
 # --- the log -------------------------------------------------------------------
 
 t_log_file_line_format() {
-	local ts='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+	local ts='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 	small_tree
 	write_conf <<-EOF
 		log: $T/file.log
@@ -395,6 +440,8 @@ run_test version t_version
 run_test help t_help
 run_test unknown_option_exits_2 t_unknown_option_exits_2
 run_test option_without_argument_exits_2 t_option_without_argument_exits_2
+run_test option_forms t_option_forms
+run_test usage_errors_named t_usage_errors_named
 run_test missing_config_exits_1 t_missing_config_exits_1
 run_test check_good_config t_check_good_config
 run_test rejects_unknown_key t_rejects_unknown_key

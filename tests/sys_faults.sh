@@ -766,9 +766,9 @@ t_usr1_status_idle() {
 	wait_poni 5 status_count_is 2 "$mark" || fail "$TEST_NAME" "no status lines"
 	sleep 0.3
 	assert_eq "$(status_lines "$mark" | wc -l)" 2 "status lines"
-	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/a/ -> $T/a.dst"): idle, watches: 2, last ok [0-9-]+ [0-9:]+, last error never$" ||
+	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/a/ -> $T/a.dst"): idle, watches: 2, last ok [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z, last error never$" ||
 		fail "$TEST_NAME" "bad status line for a: $(status_lines "$mark" | head -n 1)"
-	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/b/ -> $T/b.dst"): idle, watches: 1, last ok [0-9-]+ [0-9:]+, last error never$" ||
+	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/b/ -> $T/b.dst"): idle, watches: 1, last ok [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z, last error never$" ||
 		fail "$TEST_NAME" "bad status line for b: $(status_lines "$mark" | tail -n 1)"
 	stop_poni_ok TERM
 }
@@ -786,7 +786,7 @@ t_usr1_status_backing_off() {
 	mark=$(log_mark)
 	kill -USR1 "$PONI_PID"
 	wait_poni 5 status_count_is 1 "$mark" || fail "$TEST_NAME" "no status line"
-	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/src/ -> $T/blocker/dst"): backing off \(next try in [0-9.]+ s\), watches: 1, last ok never, last error [0-9-]+ [0-9:]+: rsync exit [0-9]+ \(.*\)" ||
+	status_lines "$mark" | grep -Eq "status: sync $(ere "$T/src/ -> $T/blocker/dst"): backing off \(next try in [0-9.]+ s\), watches: 1, last ok never, last error [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z: rsync exit [0-9]+ \(.*\)" ||
 		fail "$TEST_NAME" "bad status line: $(status_lines "$mark")"
 	stop_poni_ok TERM
 }
@@ -807,7 +807,7 @@ t_usr1_status_pending_running() {
 	mark=$(log_mark)
 	kill -USR1 "$PONI_PID"
 	wait_poni 5 status_count_is 1 "$mark" || fail "$TEST_NAME" "no status line"
-	status_lines "$mark" | grep -Eq "status: sync $label: pending \(next try in [01]\.[0-9] s\), watches: 1, last ok [0-9-]+ [0-9:]+, last error never$" ||
+	status_lines "$mark" | grep -Eq "status: sync $label: pending \(next try in [01]\.[0-9] s\), watches: 1, last ok [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z, last error never$" ||
 		fail "$TEST_NAME" "bad status line while pending: $(status_lines "$mark")"
 	wait_poni 5 poni_rsync_running || fail "$TEST_NAME" "the run does not start"
 	sleep 0.3

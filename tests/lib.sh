@@ -273,15 +273,15 @@ sync_local() {
 }
 
 # mirror_conf [KEY: VALUE]...: write $CONF for one local mirror, $T/src/
-# -> $T/dst, as sync_local makes it; a "log: ..." argument goes to the
-# top level.
+# -> $T/dst, as sync_local makes it; "log: ..." and "log_level: ..."
+# arguments go to the top level.
 # shellcheck disable=SC2120 # the arguments are optional
 mirror_conf() {
 	local a keys=()
 	{
 		for a in "$@"; do
 			case $a in
-			log:*) echo "$a" ;;
+			log:* | log_level:*) echo "$a" ;;
 			*) keys+=("$a") ;;
 			esac
 		done

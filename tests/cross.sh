@@ -71,6 +71,18 @@ for name in "$@"; do
 		failed=$((failed + 1))
 		continue
 	fi
+	# the budget of a router's flash: armhf, without INI, under 64 KiB
+	# stripped (make cross strips)
+	if [ "$name" = armhf ] && ! grep -q PONI_INI "build/$name/.build-flags" 2>/dev/null; then
+		size=$(stat -c %s "$bin")
+		if [ "$size" -lt 65536 ]; then
+			echo "PASS $name: size_under_64_KiB ($size bytes)"
+			passed=$((passed + 1))
+		else
+			echo "FAIL $name: size_under_64_KiB: $size bytes stripped, over the 65,536 of the budget"
+			failed=$((failed + 1))
+		fi
+	fi
 	if ! emu=$(emulator "$name"); then
 		echo "FAIL $name: no qemu-user to run it (apt-get install qemu-user-static)"
 		failed=$((failed + 1))

@@ -176,6 +176,10 @@ t_pidfile_stale_replaced() {
 	first=$(pid_of_pidfile "$T/poni.pid")
 	kill -KILL "$first"
 	wait_until 5 not alive "$first" || fail "$TEST_NAME" "poni survived SIGKILL"
+	# the lock goes with the last thread: under qemu-user that can be a
+	# moment after the process shows as dead
+	wait_until 5 flock -n "$T/poni.pid" true ||
+		fail "$TEST_NAME" "the killed poni's pidfile stays locked"
 	assert_file "$T/poni.pid"
 	assert_exit 0 timeout "$LIMIT" "$PONI" -d -p "$T/poni.pid" -c "$CONF"
 	wait_until 5 not grep -qx "$first" "$T/poni.pid" ||

@@ -7,8 +7,9 @@
 # it prints poni's resident memory (VmRSS), its open file descriptors,
 # the runs so far (ok, failed, full) and the size of the tree. At the end
 # the churn stops and the replica must converge (within 60 s); a summary
-# follows. Exit 0 when it converged, poni still ran, and the fds did not
-# grow (more than 4 over the first sample); 1 otherwise.
+# follows. Exit 0 when it converged, poni still ran, it watches exactly
+# the tree's directories, and the fds did not grow (more than 4 over the
+# first sample); 1 otherwise.
 #
 # Environment: SOAK_SEED, SOAK_INTERVAL (poni's interval, default 0),
 # PONI (the binary, default ./poni).
@@ -115,11 +116,17 @@ else
 	ok=0
 fi
 settle
+if wait_until 5 watches_match "$PONI_PID" "$T/src"; then
+	watched="watches: every directory ($(dir_inodes "$T/src" | wc -l)), nothing else"
+else
+	watched="watches: NOT the tree's directories ($(kernel_watches "$PONI_PID" | wc -l) for $(dir_inodes "$T/src" | wc -l))"
+	ok=0
+fi
 rss1=$(rss_kb) fd1=$(fd_count)
 echo "soak: $MINUTES min, $((batches * 200 + 100)) operations ($batches batches of 200, seeds from $((SEED - 1)))"
 echo "soak: runs ok $(count_runs) (full $(count_log 'ok in [0-9.]+ s \(full\)')), failed $(count_log ': failed in '), overflows $(count_log 'queue overflow'), vanished-files runs $(count_log 'some files vanished')"
 echo "soak: VmRSS start ${rss0} kB, end ${rss1} kB, max ${rss_max} kB; fds start $fd0, end $fd1, max $fd_max"
-echo "soak: tree $(entries) entries; replica $conv"
+echo "soak: tree $(entries) entries; replica $conv; $watched"
 if [ "$fd1" -gt $((fd0 + 4)) ]; then
 	echo "soak: file descriptors grew from $fd0 to $fd1"
 	ok=0

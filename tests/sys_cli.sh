@@ -327,13 +327,7 @@ t_dry_run_logs_argv_copies_nothing() {
 t_log_file_line_format() {
 	local ts='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 	small_tree
-	write_conf <<-EOF
-		log: $T/file.log
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-	EOF
+	mirror_conf "log: $T/file.log" "recurse: false" "delete: false"
 	start_poni "$CONF"
 	wait_until 10 grep -q ': ok in ' "$T/file.log" ||
 		fail "$TEST_NAME" "no ': ok in ' line in the log file"
@@ -414,14 +408,7 @@ t_pidfile_written_locked_removed() {
 t_daemon_detaches() {
 	local pid
 	small_tree
-	write_conf <<-EOF
-		log: $T/file.log
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-		    recurse: true
-	EOF
+	mirror_conf "log: $T/file.log" "delete: false"
 	assert_exit 0 timeout "$LIMIT" "$PONI" -d -p "$T/poni.pid" -c "$CONF"
 	wait_until 5 test -s "$T/poni.pid" || fail "$TEST_NAME" "no pidfile"
 	pid=$(cat "$T/poni.pid")

@@ -116,13 +116,7 @@ t_injection_values_run_nothing() {
 t_file_name_cannot_forge_log_line() {
 	local forged='2030-01-01 00:00:00 error: forged'
 	mkdir -p "$T/src"
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-		    recurse: true
-	EOF
+	mirror_conf "delete: false"
 	start_poni "$CONF" -v
 	wait_runs 1
 	echo x >"$T/src/a"$'\n'"$forged"

@@ -67,13 +67,7 @@ t_failing_sync_does_not_hold_up_another() {
 }
 
 t_missing_source_is_waited_for() {
-	write_conf <<-EOF
-		sync:
-		  $T/src/:
-		    remote_path: $T/dst
-		    interval: 0
-		    recurse: true
-	EOF
+	mirror_conf "delete: false"
 	start_poni "$CONF"
 	wait_log "$T/src"
 	sleep 0.5

@@ -359,14 +359,24 @@ watches_match() {
 	cmp -s <(dir_inodes "$2") <(kernel_watches "$1")
 }
 
+# status_lines MARK: the "status:" lines (SIGUSR1) logged since MARK.
+status_lines() {
+	log_since "$1" | grep -E 'info: status: sync '
+}
+
+# status_count_is N MARK: at least N status lines since MARK.
+status_count_is() {
+	[ "$(status_lines "$2" | wc -l)" -ge "$1" ]
+}
+
 # poni_watch_count: the number of watches poni's status line (SIGUSR1)
 # gives for its first sync; empty when none comes within 5 s.
 poni_watch_count() {
 	local mark
 	mark=$(log_mark)
 	kill -USR1 "$PONI_PID"
-	wait_until 5 log_has_since "$mark" 'status: sync .*, watches: [0-9]+' &&
-		log_since "$mark" | sed -n 's/.*status: sync .*, watches: \([0-9]*\).*/\1/p' | head -n 1
+	wait_until 5 status_count_is 1 "$mark" &&
+		status_lines "$mark" | sed -n 's/.*, watches: \([0-9]*\).*/\1/p' | head -n 1
 }
 
 # check_watches DIR: poni watches exactly the directories of DIR, both by

@@ -66,16 +66,6 @@ assert_no_zombies() {
 	wait_until 2 no_zombie_children || fail "$TEST_NAME" "poni leaves zombie children"
 }
 
-# status_lines MARK: the "status:" lines logged since MARK.
-status_lines() {
-	log_since "$1" | grep -E 'info: status: sync '
-}
-
-# status_count_is N MARK: at least N status lines since MARK.
-status_count_is() {
-	[ "$(status_lines "$2" | wc -l)" -ge "$1" ]
-}
-
 # --- back-off --------------------------------------------------------------------
 
 # The ssh target goes down for 8 s during churn: the failed runs follow

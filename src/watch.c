@@ -640,14 +640,13 @@ static void moved_self(struct watcher *w, size_t i)
 		scan(w, found);
 }
 
-/* One event of a directory source, on the node of wd. */
-static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
+/* One event of a directory source, on node i. */
+static void dir_event(struct watcher *w, size_t i, const struct inotify_event *ev,
 		      watch_fn *fn, void *ctx)
 {
 	char rel[PATH_MAX], abs[PATH_MAX];
-	int is_dir = (ev->mask & IN_ISDIR) != 0, c, fresh;
+	int is_dir = (ev->mask & IN_ISDIR) != 0, c, fresh, wd = w->nodes[i].wd;
 	unsigned flags = 0;
-	size_t i = find(w, wd);
 
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 		if (wd == w->root)
@@ -719,7 +718,7 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 					fn(ctx, WATCH_CHANGED, "", 0);
 				continue;
 			}
-			dir_event(w, ev->wd, ev, fn, ctx);
+			dir_event(w, i, ev, fn, ctx);
 		}
 	}
 	if (w->sweep_due)

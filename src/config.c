@@ -14,24 +14,28 @@
 #include "config.h"
 #include "config_ini.h"
 #include "config_yaml.h"
+#include "mounts.h"
 #include "rsync.h"
 #include "util.h"
 
 #define MAX_CONFIG_SIZE (16 << 20)
-#define MAX_INTERVAL_MS (24L * 3600 * 1000)
+#define MAX_INTERVAL_MS (24LL * 3600 * 1000)
+#define MAX_FULL_SYNC_MS (366LL * 24 * 3600 * 1000)
 
 enum key {
 	K_REMOTE_HOST, K_REMOTE_PATH, K_REMOTE_USER, K_PRIV_KEY, K_PORT,
 	K_RSYNC_OPTS, K_INTERVAL, K_RECURSE, K_DELETE, K_EXCLUDE,
 	K_SOURCE_PATH, K_INITIAL_SYNC, K_TRANSPORT, K_SSH, K_RSYNC,
-	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, K_RETRY_MAX, NKEYS
+	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, K_RETRY_MAX, K_FULL_SYNC,
+	K_DELETE_GUARD, K_MODIFY_WINDOW, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
 	"remote_host", "remote_path", "remote_user", "priv_key", "port",
 	"rsync_opts", "interval", "recurse", "delete", "exclude",
 	"source_path", "initial_sync", "transport", "ssh", "rsync",
-	"strict_host_key", "known_hosts", "retry_max",
+	"strict_host_key", "known_hosts", "retry_max", "full_sync",
+	"delete_guard", "modify_window",
 };
 
 /* Top-level names, for suggestions; defaults and sync are structure the
@@ -108,6 +112,8 @@ bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b)
 	    a->port != b->port || a->interval_ms != b->interval_ms ||
 	    a->retry_max_ms != b->retry_max_ms ||
 	    a->recurse != b->recurse || a->delete != b->delete ||
+	    a->full_sync_ms != b->full_sync_ms || a->delete_guard != b->delete_guard ||
+	    a->modify_window != b->modify_window ||
 	    a->initial_sync != b->initial_sync ||
 	    a->transport != b->transport ||
 	    a->strict_host_key != b->strict_host_key ||
@@ -248,7 +254,9 @@ static int parse_bool(struct config_builder *b, const char *key,
 	return config_fail(b, line, 0, "%s: '%s' is not a boolean: use true or false", key, v);
 }
 
-static int parse_port(struct config_builder *b, const char *v, int line, int *out)
+/* A whole number from min to max. */
+static int parse_number(struct config_builder *b, const char *key, const char *v,
+			int line, long min, long max, int *out)
 {
 	long n = 0;
 	const char *p = v;
@@ -259,31 +267,36 @@ static int parse_port(struct config_builder *b, const char *v, int line, int *ou
 		if (*p < '0' || *p > '9')
 			goto bad;
 		n = n * 10 + (*p - '0');
-		if (n > 65535)
+		if (n > max)
 			goto bad;
 	}
-	if (n < 1)
+	if (n < min)
 		goto bad;
 	*out = (int)n;
 	return 0;
 bad:
-	return config_fail(b, line, 0, "port: '%s' is not a port number: use 1 to 65535", v);
+	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", key, v,
+	    strcmp(key, "port") == 0 ? "a port number" : "a whole number", min, max);
 }
 
-/* Seconds with an optional fraction ("3", "0.5"), to milliseconds. */
-static int parse_seconds(struct config_builder *b, const char *key,
-			 const char *v, int line, long min_ms, long *out)
+/* Seconds with an optional fraction ("3", "0.5") and an optional unit
+ * s, m, h or d ("90m", "24h"), to milliseconds. */
+static int parse_seconds(struct config_builder *b, const char *key, const char *v,
+			 int line, long long min_ms, long long max_ms, long long *out)
 {
-	long ms = 0, scale = 100;
-	const char *p = v;
+	static const char units[] = "smhd";
+	static const long long unit_ms[] = { 1000, 60000, 3600000, 86400000 };
+	long long ms = 0, scale = 100, unit = 1000;
+	const char *p = v, *u;
 
 	if (*p < '0' || *p > '9')
 		goto bad;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		ms = ms * 10 + (*p - '0') * 1000;
-		if (ms > MAX_INTERVAL_MS)
+		ms = ms * 10 + (*p - '0');
+		if (ms > max_ms)
 			goto bad;
 	}
+	ms *= 1000;
 	if (*p == '.') {
 		p++;
 		if (*p < '0' || *p > '9')
@@ -293,14 +306,22 @@ static int parse_seconds(struct config_builder *b, const char *key,
 			scale /= 10;
 		}
 	}
-	if (*p || ms > MAX_INTERVAL_MS || ms < min_ms)
+	if (*p && (u = strchr(units, *p)) && !p[1]) {
+		unit = unit_ms[u - units];
+		p++;
+	}
+	if (*p || ms > max_ms * 1000 / unit)
+		goto bad;
+	ms = ms * unit / 1000;
+	if (ms > max_ms || ms < min_ms)
 		goto bad;
 	*out = ms;
 	return 0;
 bad:
 	return config_fail(b, line, 0,
-	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld (fractions like 0.5 are fine)",
-	    key, v, min_ms / 1000, MAX_INTERVAL_MS / 1000);
+	    "%s: '%s' is not a number of seconds: use a number from %lld to %lld "
+	    "(fractions like 0.5 and units like 90m, 24h or 7d are fine)",
+	    key, v, min_ms / 1000, max_ms / 1000);
 }
 
 /* host and user end up as ssh arguments: nothing that ssh could read
@@ -335,6 +356,7 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 {
 	struct sync_conf *c = &s->c;
 	char msg[256];
+	long long ms;
 
 	switch (k) {
 	case K_REMOTE_HOST:
@@ -369,7 +391,7 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 			return -1;
 		return set_str(&c->source, v);
 	case K_PORT:
-		return parse_port(b, v, line, &c->port);
+		return parse_number(b, "port", v, line, 1, 65535, &c->port);
 	case K_RSYNC_OPTS:
 		if (*v == '-')	/* "-azP" is what a user types: allow it */
 			v++;
@@ -377,15 +399,27 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 			return config_fail(b, line, 0, "rsync_opts: %s", msg);
 		return set_str(&c->rsync_opts, v);
 	case K_INTERVAL:
-		return parse_seconds(b, "interval", v, line, 0, &c->interval_ms);
+		if (parse_seconds(b, "interval", v, line, 0, MAX_INTERVAL_MS, &ms))
+			return -1;
+		c->interval_ms = (long)ms;
+		return 0;
 	case K_RETRY_MAX:
-		return parse_seconds(b, "retry_max", v, line, 1000, &c->retry_max_ms);
+		if (parse_seconds(b, "retry_max", v, line, 1000, MAX_INTERVAL_MS, &ms))
+			return -1;
+		c->retry_max_ms = (long)ms;
+		return 0;
 	case K_RECURSE:
 		return parse_bool(b, "recurse", v, line, &c->recurse);
 	case K_DELETE:
 		return parse_bool(b, "delete", v, line, &c->delete);
 	case K_INITIAL_SYNC:
 		return parse_bool(b, "initial_sync", v, line, &c->initial_sync);
+	case K_DELETE_GUARD:
+		return parse_bool(b, "delete_guard", v, line, &c->delete_guard);
+	case K_FULL_SYNC:
+		return parse_seconds(b, "full_sync", v, line, 0, MAX_FULL_SYNC_MS, &c->full_sync_ms);
+	case K_MODIFY_WINDOW:
+		return parse_number(b, "modify_window", v, line, 0, 3600, &c->modify_window);
 	case K_EXCLUDE:
 		if (!*v)
 			return config_fail(b, line, 0, "exclude: empty pattern");
@@ -530,6 +564,9 @@ static void inherit(struct section *s, const struct section *d)
 		case K_INITIAL_SYNC: c->initial_sync = dc->initial_sync; break;
 		case K_TRANSPORT: c->transport = dc->transport; break;
 		case K_STRICT_HOST_KEY: c->strict_host_key = dc->strict_host_key; break;
+		case K_FULL_SYNC: c->full_sync_ms = dc->full_sync_ms; break;
+		case K_DELETE_GUARD: c->delete_guard = dc->delete_guard; break;
+		case K_MODIFY_WINDOW: c->modify_window = dc->modify_window; break;
 		case K_EXCLUDE:
 			c->exclude = xcalloc(dc->nexclude, sizeof *c->exclude);
 			for (i = 0; i < dc->nexclude; i++)
@@ -560,6 +597,12 @@ static void apply_builtin(struct section *s)
 		c->initial_sync = true;
 	if (!s->set_line[K_STRICT_HOST_KEY])
 		c->strict_host_key = HOSTKEY_ACCEPT_NEW;
+	if (!s->set_line[K_FULL_SYNC])
+		c->full_sync_ms = 24LL * 3600 * 1000;
+	if (!s->set_line[K_DELETE_GUARD])
+		c->delete_guard = true;
+	if (!s->set_line[K_MODIFY_WINDOW])
+		c->modify_window = -1;
 	if (!c->ssh)
 		c->ssh = xstrdup("ssh");
 	if (!c->rsync)
@@ -618,6 +661,38 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 	return 0;
 }
 
+/* A local copy must not land in, on or around its own source: rsync
+ * would copy the replica into itself on every run, or (with delete)
+ * delete the source as extraneous. Symbolic links are followed as far
+ * as the paths exist. */
+static int check_overlap(struct config_builder *b, const struct section *s)
+{
+	const struct sync_conf *c = &s->c;
+	const char *name = strrchr(c->source, '/') + 1;
+	char *src = canonical_path(c->source), *dst, *into;
+	const char *why = NULL;
+	int line = s->set_line[K_REMOTE_PATH] ? s->set_line[K_REMOTE_PATH] : c->line;
+
+	/* where the source lands: "/a/b" as remote_path/b, "/a/b/" in it */
+	into = *name ? xasprintf("%s/%s", c->remote_path, name) : xstrdup(c->remote_path);
+	dst = canonical_path(into);
+	if (strcmp(dst, src) == 0)
+		why = "the copy would land on the source itself";
+	else if (path_within(dst, src))
+		why = "the copy would land inside the source, one level deeper on every run";
+	else if (path_within(src, dst))
+		why = "the source is inside the copy, so rsync would copy it onto itself "
+		    "(and with delete remove what is around it)";
+	if (why)
+		config_fail(b, line, 0,
+		    "sync '%s': remote_path %s: %s (%s -> %s): choose a remote_path outside the source",
+		    c->name, c->remote_path, why, src, dst);
+	free(into);
+	free(dst);
+	free(src);
+	return why ? -1 : 0;
+}
+
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
 	struct sync_conf *c = &s->c;
@@ -647,7 +722,7 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 			return config_fail(b, s->set_line[K_REMOTE_PATH], 0,
 			    "remote_path: '%s' is not an absolute path, as a local copy needs: start it with /",
 			    c->remote_path);
-		return 0;
+		return check_overlap(b, s);
 	}
 	if (!c->remote_host)
 		c->remote_host = xstrdup("localhost");

@@ -38,6 +38,9 @@ struct sync_conf {
 	char *known_hosts;	/* NULL: ssh's default */
 	char **exclude;
 	size_t nexclude;
+	long long full_sync_ms;	/* periodic full run; 0: none */
+	bool delete_guard;	/* no deleting from an empty source */
+	int modify_window;	/* seconds for full runs; -1: automatic */
 	int line;		/* where the sync starts in the file */
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "mounts.h"
 #include "sshmaster.h"
 #include "util.h"
 
@@ -21,6 +22,8 @@
 #define STOP_TERM_MS 1000
 
 #define SIGBIT(sig) (1u << (sig))
+/* In the same mask: the mount table changed (no signal has number 0). */
+#define MOUNTS_CHANGED SIGBIT(0)
 
 static int selfpipe[2] = { -1, -1 };
 
@@ -37,12 +40,13 @@ static void on_signal(int sig)
 
 int loop_init(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
 	struct sigaction sa;
 	size_t i;
 
 	if (pipe2(selfpipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -1;
+	mounts_open();		/* without /proc: no news of mounts */
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_signal;
@@ -80,6 +84,7 @@ void daemon_free(struct daemon *d)
 		sync_free(d->syncs[i]);
 	free(d->syncs);
 	free(d->log);
+	mounts_close();
 	d->syncs = NULL;
 	d->nsyncs = 0;
 	d->log = NULL;
@@ -197,10 +202,12 @@ static void watch_fd(int fd, fd_set *set, int *maxfd)
 }
 
 /* Wait up to ms (-1: no limit) for the self-pipe, the inotify fds (if
- * watching) and the children's stderr; read stderr; reap. Returns the
- * signals seen as a bit mask. */
+ * watching), the children's stderr and a change of the mount table;
+ * read stderr; reap. Returns the signals seen as a bit mask, with
+ * MOUNTS_CHANGED. */
 static unsigned wait_events(struct daemon *d, long long ms, fd_set *ready, int watching)
 {
+	fd_set changed;
 	struct timeval tv, *tvp = NULL;
 	unsigned char sigbuf[64];
 	unsigned seen = 0;
@@ -209,6 +216,11 @@ static unsigned wait_events(struct daemon *d, long long ms, fd_set *ready, int w
 	size_t i;
 
 	FD_ZERO(ready);
+	FD_ZERO(&changed);
+	/* /proc/self/mountinfo is always readable; a change of the table
+	 * shows as an exceptional condition */
+	if (watching && mounts_fd() >= 0)
+		watch_fd(mounts_fd(), &changed, &maxfd);
 	watch_fd(selfpipe[0], ready, &maxfd);
 	for (i = 0; i < d->nsyncs; i++) {
 		if (watching && d->syncs[i]->watcher)
@@ -224,12 +236,14 @@ static unsigned wait_events(struct daemon *d, long long ms, fd_set *ready, int w
 		tv.tv_usec = (ms % 1000) * 1000;
 		tvp = &tv;
 	}
-	if (select(maxfd + 1, ready, NULL, NULL, tvp) < 0) {
+	if (select(maxfd + 1, ready, NULL, &changed, tvp) < 0) {
 		if (errno != EINTR)
 			fatal("select: %s", strerror(errno));
 		FD_ZERO(ready);
 		return 0;
 	}
+	if (watching && mounts_fd() >= 0 && FD_ISSET(mounts_fd(), &changed))
+		seen |= MOUNTS_CHANGED;
 	if (FD_ISSET(selfpipe[0], ready))
 		while ((got = read(selfpipe[0], sigbuf, sizeof sigbuf)) > 0)
 			for (k = 0; k < got; k++)
@@ -252,8 +266,11 @@ static void shutdown_runs(struct daemon *d)
 	size_t i;
 	int sig = 0;
 
-	for (i = 0; i < d->nsyncs; i++)
+	/* what is pending runs now, within the grace */
+	for (i = 0; i < d->nsyncs; i++) {
 		sync_stop_watching(d->syncs[i]);
+		sync_flush(d->syncs[i], start);
+	}
 	while (running(d)) {
 		now = now_ms();
 		if (sig == 0 && now - start >= STOP_GRACE_MS)
@@ -270,6 +287,8 @@ static void shutdown_runs(struct daemon *d)
 			if (d->syncs[i]->state == SYNC_RUNNING)
 				proc_signal(&d->syncs[i]->proc, sig);
 	}
+	for (i = 0; i < d->nsyncs; i++)
+		sync_report_unsynced(d->syncs[i]);
 }
 
 /* --once is done when nothing runs and nothing is due. */
@@ -314,6 +333,16 @@ int loop_run(struct daemon *d)
 		now = now_ms();
 		if ((seen & SIGBIT(SIGHUP)) && !d->once)
 			reload(d, now);
+		if (seen & MOUNTS_CHANGED) {
+			mounts_changed();
+			for (i = 0; i < d->nsyncs; i++)
+				sync_on_mounts(d->syncs[i], now);
+		}
+		if ((seen & SIGBIT(SIGUSR2)) && !d->once) {
+			log_info("SIGUSR2: a full sync of every sync");
+			for (i = 0; i < d->nsyncs; i++)
+				sync_force_full(d->syncs[i], now);
+		}
 		for (i = 0; i < d->nsyncs; i++)
 			if ((due = sync_next_due(d->syncs[i])) != SYNC_NO_DUE && due <= now)
 				sync_on_due(d->syncs[i], now);

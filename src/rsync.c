@@ -153,21 +153,35 @@ char *rsync_list_base(const struct sync_conf *s, char **prefix)
 	return xstrndup(s->source, (size_t)(name - s->source));
 }
 
-char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
+char *rsync_flags(const char *opts)
 {
-	char **argv = NULL, *prefix;
+	char *flags = xstrdup(opts), *in, *out;
+
+	for (in = out = flags; *in; in++)
+		if (*in != 'P')
+			*out++ = *in;
+	*out = '\0';
+	return flags;
+}
+
+char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
+{
+	char **argv = NULL, *prefix, *flags = rsync_flags(s->rsync_opts);
 	const char *slash;
 	size_t n = 0, i;
 
 	push(&argv, &n, xstrdup(s->rsync));
-	if (*s->rsync_opts)
-		push(&argv, &n, xasprintf("-%s", s->rsync_opts));
-	if (!from_list) {
+	if (*flags)
+		push(&argv, &n, xasprintf("-%s", flags));
+	free(flags);
+	if (!r->from_list) {
 		/* A full run cannot list what changed: compare mtimes to the
 		 * nanosecond, so a same-size rewrite within the second of the
 		 * last run is not skipped. (A receiver older than rsync 3.1.3
-		 * then sees every file as changed: slower, never stale.) */
-		push(&argv, &n, xstrdup("--modify-window=-1"));
+		 * then sees every file as changed: slower, never stale.) A
+		 * target that keeps coarser times (FAT, exFAT) gets a window
+		 * of its own, or every full run would copy every file. */
+		push(&argv, &n, xasprintf("--modify-window=%d", r->modify_window));
 	} else {
 		/* with --files-from, -a does not imply -r: recurse into
 		 * listed directories (new ones) when the user's flags
@@ -184,6 +198,8 @@ char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 	}
 	if (s->delete)
 		push(&argv, &n, xstrdup("--delete"));
+	if (s->delete && r->guard)	/* warn (exit 25), delete nothing */
+		push(&argv, &n, xstrdup("--max-delete=0"));
 	for (i = 0; i < s->nexclude; i++)
 		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
 	if (s->transport == TRANSPORT_SSH) {
@@ -195,9 +211,9 @@ char **rsync_argv(const struct sync_conf *s, int from_list, const char *control)
 		 * the sync for good; rsync keeps an idle link alive itself */
 		push(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
 		push(&argv, &n, xstrdup("-e"));
-		push(&argv, &n, rsh_command(s, control));
+		push(&argv, &n, rsh_command(s, r->control));
 	}
-	if (from_list) {
+	if (r->from_list) {
 		push(&argv, &n, rsync_list_base(s, &prefix));
 		free(prefix);
 	} else {

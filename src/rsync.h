@@ -7,12 +7,22 @@
 
 #include "config.h"
 
-/* The argv for a run of s: NULL-terminated, free with argv_free. A full
- * run syncs the whole source; a run from_list reads the changed paths,
- * NUL-separated, from its stdin (--files-from=- --from0), relative to
- * the base that rsync_list_base gives. control: the socket of an ssh
- * master to go through, or NULL. */
-char **rsync_argv(const struct sync_conf *s, int from_list, const char *control);
+/* How one run is made. */
+struct rsync_run {
+	bool from_list;		/* the changed paths, NUL-separated, on stdin
+				 * (--files-from=- --from0), relative to the
+				 * base that rsync_list_base gives; else a
+				 * full run of the whole source */
+	bool guard;		/* delete nothing (--max-delete=0) */
+	int modify_window;	/* full runs: seconds, -1 for nanoseconds */
+	const char *control;	/* an ssh master's socket, or NULL */
+};
+
+/* The argv for a run of s: NULL-terminated, free with argv_free. */
+char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r);
+/* rsync_opts as given to rsync: without P, whose --partial would leave
+ * a partial file in place of a good copy (and --progress is discarded). */
+char *rsync_flags(const char *opts);
 /* The directory the listed paths are relative to, and the prefix that
  * turns a path relative to the source into one relative to that base:
  * "/a/b/" gives "/a/b/" and ""; "/a/b" gives "/a/" and "b/". */

@@ -12,14 +12,17 @@
  * doubling up to retry_max, and its retry, being full, carries every
  * change seen meanwhile, so nothing pending is lost however long the
  * target is down, in bounded memory. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mounts.h"
 #include "rsync.h"
 #include "sshmaster.h"
 #include "sync.h"
@@ -27,6 +30,7 @@
 
 #define BACKOFF_FIRST_MS 1000L
 #define SOURCE_RETRY_MS (10L * 1000)
+#define TARGET_RETRY_MS (10L * 1000)
 /* While the watch limit leaves directories unwatched: a full sync and a
  * new try to place the missing watches this often. */
 #define FALLBACK_MS (10L * 1000)
@@ -42,8 +46,9 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	s->dry_run = dry_run;
 	s->once = once;
 	s->state = SYNC_IDLE;
-	s->due = s->rescan_due = SYNC_NO_DUE;
+	s->due = s->rescan_due = s->full_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
+	s->mtime_window = -1;
 	target = sync_target(&s->conf);
 	buf_add_escaped(&b, s->conf.source);
 	buf_adds(&b, " -> ");
@@ -74,8 +79,11 @@ void sync_free(struct sync *s)
 	unhold_all(s);
 	pathset_clear(&s->pending);
 	sync_conf_clear(&s->conf);
+	mounts_free(s->src_mounts);
+	mounts_free(s->dst_mounts);
 	free(s->label);
 	free(s->last_error);
+	free(s->told);
 	free(s);
 }
 
@@ -83,6 +91,65 @@ static void schedule(struct sync *s, enum sync_state state, long long due)
 {
 	s->state = state;
 	s->due = due;
+}
+
+/* Log why the sync waits, once for each new reason (why is freed). */
+static void tell(struct sync *s, char *why)
+{
+	if (!s->told || strcmp(s->told, why) != 0)
+		log_warn("sync %s: %s; waiting for it", s->label, why);
+	free(s->told);
+	s->told = why;
+}
+
+static void untell(struct sync *s)
+{
+	free(s->told);
+	s->told = NULL;
+}
+
+/* The next periodic full run: full_sync from now, plus a spread of up
+ * to a tenth of it (at most an hour) that differs from sync to sync, so
+ * that many syncs do not all run in the same second. */
+static long long next_full(const struct sync *s, long long now)
+{
+	unsigned long spread = s->conf.full_sync_ms / 10 < 3600000 ?
+	    (unsigned long)(s->conf.full_sync_ms / 10) : 3600000;
+	unsigned long h = 2166136261u;
+	const char *p;
+
+	if (!s->conf.full_sync_ms)
+		return SYNC_NO_DUE;
+	for (p = s->label; *p; p++)
+		h = ((h ^ (unsigned char)*p) * 16777619u) & 0xffffffffu;
+	return now + s->conf.full_sync_ms + (spread ? (long long)(h % spread) : 0);
+}
+
+/* The source (watched since "now") as it is: the file systems it
+ * depends on and the directory watched, to see them change. */
+static void record_source(struct sync *s)
+{
+	struct stat st;
+
+	mounts_free(s->src_mounts);
+	s->src_mounts = mounts_of(s->conf.source, !strchr(s->conf.rsync_opts, 'x'));
+	if (stat(s->conf.source, &st) == 0) {
+		s->src_dev = st.st_dev;
+		s->src_ino = S_ISDIR(st.st_mode) ? st.st_ino : 0;
+	}
+}
+
+/* The source went away, or is not what is watched any more: wait for
+ * it. The watcher is dropped by sync_on_due, never from inside its own
+ * callback. */
+static void source_lost(struct sync *s, long long now, const char *why)
+{
+	if (s->source_gone)
+		return;
+	log_warn("sync %s: %s; waiting for it to come back", s->label, why);
+	s->source_gone = true;
+	if (s->state != SYNC_RUNNING)
+		schedule(s, SYNC_WAITING, now);
 }
 
 /* After a start or rescan: enter, stay in or leave the fallback mode of
@@ -107,9 +174,21 @@ static void check_watch_limit(struct sync *s, long long now, bool first)
 	s->rescan_due = now + FALLBACK_MS;
 }
 
-/* Place the watches; on failure wait for the source to appear. */
+/* Place the watches; on failure wait for the source to appear. A file
+ * system it depends on that is not mounted counts as no source: what
+ * is left at the path is a bare mount point, never the data. */
 static int start_watching(struct sync *s, long long now)
 {
+	char **fresh = s->src_mounts ? NULL : mounts_of(s->conf.source, false);
+	const char *gone = mounts_missing(s->src_mounts ? s->src_mounts : fresh);
+
+	if (gone) {
+		tell(s, xasprintf("the source's file system %s is not mounted", gone));
+		mounts_free(fresh);
+		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
+		return -1;
+	}
+	mounts_free(fresh);
 	if (!s->watcher && !(s->watcher = watcher_new(&s->conf))) {
 		log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
 		    strerror(errno), errno == EMFILE ?
@@ -128,6 +207,8 @@ static int start_watching(struct sync *s, long long now)
 	}
 	log_info("sync %s: watching %zu director%s", s->label,
 	    watcher_count(s->watcher), watcher_count(s->watcher) == 1 ? "y" : "ies");
+	record_source(s);
+	untell(s);
 	check_watch_limit(s, now, true);
 	return 0;
 }
@@ -143,6 +224,8 @@ void sync_start(struct sync *s, long long now)
 		return;
 	if (s->conf.initial_sync)
 		schedule(s, SYNC_PENDING, now);
+	else
+		s->full_due = next_full(s, now);
 }
 
 /* A change: the run is due delay ms from now, or joins what is armed. */
@@ -163,7 +246,8 @@ static void changed(struct sync *s, long long now, long delay)
 		}
 		break;
 	case SYNC_BACKOFF:	/* joins the retry */
-	case SYNC_WAITING:
+	case SYNC_WAITING:	/* the run after the wait is a full one */
+	case SYNC_NO_TARGET:
 		break;
 	}
 }
@@ -235,14 +319,7 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_SOURCE_GONE:
-		if (s->source_gone)
-			break;
-		/* The watcher is dropped by sync_on_due, never from inside
-		 * its own callback. */
-		log_warn("sync %s: the source went away; waiting for it to come back", s->label);
-		s->source_gone = true;
-		if (s->state != SYNC_RUNNING)
-			schedule(s, SYNC_WAITING, now);
+		source_lost(s, now, "the source went away");
 		break;
 	}
 }
@@ -277,11 +354,122 @@ static int write_list(struct sync *s)
 	return fd;
 }
 
+/* Whether a directory source holds nothing (lost+found aside: a fresh
+ * file system), as a bare mount point does. */
+static bool source_empty(const struct sync *s)
+{
+	DIR *d = opendir(s->conf.source);
+	struct dirent *e;
+	bool empty = d != NULL;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, "lost+found") != 0) {
+			empty = false;
+			break;
+		}
+	if (d)
+		closedir(d);
+	return empty;
+}
+
+/* How finely a directory's file system keeps modification times: -1 to
+ * the nanosecond, 0 to the second, else by how many seconds a time may
+ * move (FAT keeps even seconds). Probed with a file of its own. */
+static int probe_window(const char *dir)
+{
+	struct timespec t[2] = { { 1000000001, 123456789 }, { 1000000001, 123456789 } };
+	char *path = xasprintf("%s/.poni-probe.XXXXXX", dir);
+	int fd = mkostemp(path, O_CLOEXEC), window = -1;
+	long long moved;
+	struct stat st;
+
+	if (fd >= 0 && futimens(fd, t) == 0 && stat(path, &st) == 0) {
+		moved = (long long)st.st_mtim.tv_sec - t[1].tv_sec;
+		if (moved < 0)
+			moved = -moved;
+		if (moved)
+			window = moved < 60 ? (int)moved : 60;
+		else if (st.st_mtim.tv_nsec != t[1].tv_nsec)
+			window = 0;
+	}
+	if (fd >= 0) {
+		unlink(path);
+		close(fd);
+	}
+	free(path);
+	return window;
+}
+
+/* After a successful run to a local target: remember which directory
+ * it is and on which mounts, and how it keeps times. */
+static void record_target(struct sync *s)
+{
+	struct stat st;
+
+	if (s->conf.transport != TRANSPORT_LOCAL || s->dry_run ||
+	    stat(s->conf.remote_path, &st) < 0)
+		return;
+	if (s->dst_mounts && st.st_dev == s->dst_dev && st.st_ino == s->dst_ino)
+		return;
+	mounts_free(s->dst_mounts);
+	s->dst_mounts = mounts_of(s->conf.remote_path, false);
+	s->dst_dev = st.st_dev;
+	s->dst_ino = st.st_ino;
+	s->mtime_window = probe_window(s->conf.remote_path);
+	if (s->mtime_window >= 0 && s->conf.modify_window < 0)
+		log_info("sync %s: the target keeps modification times to %s; full runs "
+		    "compare them with --modify-window=%d", s->label,
+		    s->mtime_window ? "even seconds or coarser" : "the second", s->mtime_window);
+}
+
+/* Before a run to a local target: it must be the directory that the
+ * last run left, on the same mounts. A target that was never synced and
+ * does not exist yet is made by a full run; one that went away (its
+ * disk unmounted, the directory removed) is waited for, so that nothing
+ * lands in a bare mount point or a new empty directory and is called
+ * synced; a different one is synced in full. -1 when the sync waits. */
+static int check_target(struct sync *s, long long now, bool *full)
+{
+	char **fresh = s->dst_mounts ? NULL : mounts_of(s->conf.remote_path, false), *why = NULL;
+	const char *gone = mounts_missing(s->dst_mounts ? s->dst_mounts : fresh);
+	struct stat st;
+	bool missing = false;
+
+	if (gone)
+		why = xasprintf("the target's file system %s is not mounted", gone);
+	else if ((missing = stat(s->conf.remote_path, &st) < 0) && (errno != ENOENT || s->dst_mounts))
+		why = xasprintf("the target %s is gone: %s", s->conf.remote_path,
+		    errno == ENOENT ? "removed since the last run" : strerror(errno));
+	else if (missing)
+		*full = true;	/* a new target: rsync makes it, whole */
+	else if (s->dst_mounts && (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino)) {
+		if (s->state != SYNC_NO_TARGET)
+			log_info("sync %s: the target is not the directory of the last run; "
+			    "syncing everything", s->label);
+		*full = true;
+	}
+	mounts_free(fresh);
+	if (!why) {
+		if (s->state == SYNC_NO_TARGET)
+			log_info("sync %s: the target is back; syncing everything", s->label);
+		if (s->state == SYNC_NO_TARGET || s->told)
+			untell(s);
+		return 0;
+	}
+	tell(s, why);
+	pathset_everything(&s->pending);
+	schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
+	return -1;
+}
+
 static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only, so each run is a
 	 * full one that also carries what changed below it */
-	bool full = s->pending.everything || s->once || !s->conf.recurse;
+	bool everything = s->pending.everything;
+	bool full = everything || s->once || !s->conf.recurse;
+	struct rsync_run r = { false, false, -1, s->control };
 	int list_fd = -1;
 	char **argv, *line;
 
@@ -289,11 +477,24 @@ static void run(struct sync *s, long long now)
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
 		return;
 	}
+	if (s->conf.transport == TRANSPORT_LOCAL && check_target(s, now, &full) < 0)
+		return;
 	if (!full && (list_fd = write_list(s)) < 0)
 		full = true;
 	s->run_paths = full ? 0 : s->pending.count;
 	pathset_clear(&s->pending);
-	argv = rsync_argv(&s->conf, !full, s->control);
+	/* A full run for lost or unknown changes (start, a source back, an
+	 * overflow, a retry, the periodic one) with delete: an empty
+	 * source is more likely an unmounted disk than a choice: delete
+	 * nothing then (rsync exits 25 if the replica holds anything). */
+	s->guarded = full && everything && s->conf.delete && s->conf.delete_guard &&
+	    source_empty(s);
+	r.from_list = !full;
+	r.guard = s->guarded;
+	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window : s->mtime_window;
+	if (full)
+		s->full_due = next_full(s, now);
+	argv = rsync_argv(&s->conf, &r);
 	line = argv_format(argv);
 	s->dirty = false;
 	s->run_started = now;
@@ -333,6 +534,8 @@ long long sync_next_due(const struct sync *s)
 
 	if (s->rescan_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->rescan_due < next))
 		next = s->rescan_due;
+	if (s->full_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->full_due < next))
+		next = s->full_due;
 	for (i = 0; i < s->nheld; i++)
 		if (next == SYNC_NO_DUE || s->held[i].until < next)
 			next = s->held[i].until;
@@ -355,11 +558,20 @@ void sync_on_due(struct sync *s, long long now)
 		pathset_everything(&s->pending);
 		changed(s, now, 0);	/* the fallback's full sync */
 	}
+	if (s->full_due != SYNC_NO_DUE && s->full_due <= now) {
+		/* catches what no event tells: hard links, edits on the
+		 * target (a waiting sync makes a full run anyway) */
+		s->full_due = SYNC_NO_DUE;
+		log_debug("sync %s: the periodic full sync is due", s->label);
+		pathset_everything(&s->pending);
+		changed(s, now, 0);
+	}
 	if (s->due == SYNC_NO_DUE || s->due > now)
 		return;
 	switch (s->state) {
 	case SYNC_PENDING:
 	case SYNC_BACKOFF:
+	case SYNC_NO_TARGET:	/* run() looks at the target again */
 		run(s, now);
 		break;
 	case SYNC_WAITING:
@@ -374,10 +586,12 @@ void sync_on_due(struct sync *s, long long now)
 			return;
 		log_info("sync %s: the source is there", s->label);
 		pathset_everything(&s->pending);
-		if (s->conf.initial_sync)
+		if (s->conf.initial_sync) {
 			run(s, now);
-		else
+		} else {
 			schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+			s->full_due = next_full(s, now);
+		}
 		break;
 	case SYNC_IDLE:
 	case SYNC_RUNNING:
@@ -411,6 +625,10 @@ static void log_failure(struct sync *s, int status, long long took)
 
 	if (status < 0)
 		why = xasprintf("rsync did not start");
+	else if (s->guarded && WIFEXITED(status) && WEXITSTATUS(status) == 25)
+		why = xasprintf("held: the source is empty but the replica is not, so nothing "
+		    "was deleted (an unmounted disk?); if the source is meant to be empty, "
+		    "empty the replica by hand or set delete_guard: false");
 	else if (WIFSIGNALED(status))
 		why = xasprintf("rsync killed by signal %d", WTERMSIG(status));
 	else
@@ -445,6 +663,7 @@ void sync_on_exit(struct sync *s, int status, long long now)
 			log_info("sync %s: ok in %lld.%03lld s (full)%s", s->label,
 			    took / 1000, took % 1000,
 			    code == 24 ? ", some files vanished during the run" : "");
+		record_target(s);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
 		pathset_everything(&s->pending);
@@ -458,6 +677,13 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	}
 	if (s->source_gone) {
 		schedule(s, SYNC_WAITING, now);
+		return;
+	}
+	if (s->stopping) {	/* what came during the run, at once; no retry */
+		if (s->last_ok && s->dirty)
+			run(s, now);
+		else
+			schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 		return;
 	}
 	if (!s->last_ok) {
@@ -496,6 +722,81 @@ void sync_retire(struct sync *s)
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 }
 
+void sync_on_mounts(struct sync *s, long long now)
+{
+	char **mounts;
+	struct stat st;
+	const char *gone;
+	bool moved;
+
+	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET) {
+		s->due = now;	/* look again at once */
+		return;
+	}
+	if (!s->watcher || s->source_gone)
+		return;
+	if ((gone = mounts_missing(s->src_mounts))) {
+		char *why = xasprintf("the source's file system %s was unmounted", gone);
+		source_lost(s, now, why);
+		free(why);
+		return;
+	}
+	/* a file system mounted on or above the source hides what is
+	 * watched; one mounted below it brings unwatched directories */
+	mounts = mounts_of(s->conf.source, !strchr(s->conf.rsync_opts, 'x'));
+	moved = stat(s->conf.source, &st) < 0 || st.st_dev != s->src_dev ||
+	    (s->src_ino && st.st_ino != s->src_ino) || !mounts_equal(mounts, s->src_mounts);
+	mounts_free(mounts);
+	if (moved)
+		source_lost(s, now, "the file systems at or below the source changed");
+}
+
+void sync_force_full(struct sync *s, long long now)
+{
+	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET) {
+		s->due = now;
+		return;
+	}
+	pathset_everything(&s->pending);
+	changed(s, now, 0);
+}
+
+void sync_flush(struct sync *s, long long now)
+{
+	s->stopping = true;
+	unhold_all(s);		/* held files are in the pending set */
+	if (s->state == SYNC_PENDING || s->state == SYNC_BACKOFF)
+		run(s, now);
+}
+
+void sync_report_unsynced(const struct sync *s)
+{
+	struct buf b = { 0 };
+	size_t i, shown = 0;
+
+	if (!s->dirty && !s->pending.everything && pathset_empty(&s->pending))
+		return;
+	if (s->pending.everything) {
+		buf_adds(&b, "a full run");
+	} else {
+		buf_addf(&b, "%zu changed path%s (", s->pending.count,
+		    s->pending.count == 1 ? "" : "s");
+		for (i = 0; i < s->pending.nslots && shown < 5; i++)
+			if (s->pending.slots[i]) {
+				if (shown++)
+					buf_adds(&b, ", ");
+				buf_add_escaped(&b, s->pending.slots[i]);
+			}
+		buf_adds(&b, shown < s->pending.count ? ", ...)" : ")");
+	}
+	log_warn("sync %s: stopping with %s not synced: %s; the next full run brings it over "
+	    "(at start%s, or full_sync after it)", s->label, b.s,
+	    s->told ? s->told : s->last_ok ? "no time was left to run it" :
+	    s->last_error ? s->last_error : "the last run failed",
+	    s->conf.initial_sync ? "" : " with initial_sync: true");
+	buf_free(&b);
+}
+
 /* A time of the status line, in UTC as in the log, or "never". */
 static void status_time(char *out, time_t t)
 {
@@ -508,7 +809,8 @@ static void status_time(char *out, time_t t)
 void sync_log_status(const struct sync *s, long long now)
 {
 	static const char *const names[] = {
-		"idle", "pending", "running", "backing off", "waiting for the source"
+		"idle", "pending", "running", "backing off", "waiting for the source",
+		"waiting for the target"
 	};
 	char ok[FORMAT_TIME_LEN], failed[FORMAT_TIME_LEN], next[64] = "";
 
@@ -518,8 +820,9 @@ void sync_log_status(const struct sync *s, long long now)
 		format(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);
-	log_status("status: sync %s: %s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
-	    s->label, names[s->state], next, s->dirty ? ", changed since the run began" : "",
+	log_status("status: sync %s: %s%s%s%s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
+	    s->label, names[s->state], s->told ? " (" : "", s->told ? s->told : "",
+	    s->told ? ")" : "", next, s->dirty ? ", changed since the run began" : "",
 	    s->watcher ? watcher_count(s->watcher) : 0,
 	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",
 	    ok, failed, s->last_error ? ": " : "", s->last_error ? s->last_error : "");

@@ -6,6 +6,7 @@
 #define PONI_SYNC_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -18,7 +19,8 @@ enum sync_state {
 	SYNC_PENDING,	/* a change seen: a run is due at "due" */
 	SYNC_RUNNING,	/* rsync runs */
 	SYNC_BACKOFF,	/* the last run failed: retry at "due" */
-	SYNC_WAITING	/* the source does not exist: look again at "due" */
+	SYNC_WAITING,	/* the source is not there: look again at "due" */
+	SYNC_NO_TARGET	/* a local target is not there: look again at "due" */
 };
 
 #define SYNC_NO_DUE (-1LL)
@@ -59,7 +61,21 @@ struct sync {
 	bool last_ok;
 	time_t last_ok_time;	/* wall clock of the last success, or 0 */
 	char *last_error;	/* the last failure, for SIGUSR1 */
+	char *told;		/* why the sync waits, as last logged */
 	time_t last_error_time;
+	long long full_due;	/* the next periodic full run, or SYNC_NO_DUE */
+	bool guarded;		/* this run deletes nothing: the source is empty */
+	bool stopping;		/* poni stops: flush, no retries */
+	/* The file systems the source depends on and the watched one, as
+	 * found when watching began (see mounts.h). */
+	char **src_mounts;
+	dev_t src_dev;
+	ino_t src_ino;		/* 0 for a file source */
+	/* A local target as the last successful run left it. */
+	char **dst_mounts;	/* NULL until a run found it */
+	dev_t dst_dev;
+	ino_t dst_ino;
+	int mtime_window;	/* its timestamps: -1 exact, else seconds */
 };
 
 /* A new sync taking over *conf (which is left zeroed). */
@@ -78,6 +94,14 @@ void sync_on_exit(struct sync *s, int status, long long now);
 void sync_stop_watching(struct sync *s);
 /* Removed from the config: stop watching, stop its rsync. */
 void sync_retire(struct sync *s);
+/* The mount table changed: check the source and the target again. */
+void sync_on_mounts(struct sync *s, long long now);
+/* SIGUSR2: a full run now (a waiting sync looks again at once). */
+void sync_force_full(struct sync *s, long long now);
+/* poni stops: run what is pending now, and retry nothing. */
+void sync_flush(struct sync *s, long long now);
+/* poni stops: log what was left unsynced, and why. */
+void sync_report_unsynced(const struct sync *s);
 /* Log one line of state for SIGUSR1. */
 void sync_log_status(const struct sync *s, long long now);
 

@@ -35,11 +35,12 @@ int main(void)
 	char msg[256], *s;
 	struct sync_conf c;
 	static char *ex[] = { "*.tmp", "cache dir/" };
+	struct rsync_run full = { false, false, -1, NULL }, listed = { true, false, -1, NULL };
 
 	TEST("rsync argv: a local copy") {
 		c = base();
-		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '/opt/dir1' '/opt/'");
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: delete and exclude") {
@@ -47,8 +48,8 @@ int main(void)
 		c.delete = true;
 		c.exclude = ex;
 		c.nexclude = 2;
-		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '--delete' '--exclude=*.tmp' '--exclude=cache dir/' '/opt/dir1' '/opt/'");
 		free(s);
 	}
 	TEST("rsync argv: over ssh with port, key, user, host key policy") {
@@ -58,8 +59,8 @@ int main(void)
 		c.remote_user = "jsmith";
 		c.priv_key = "/home/jsmith/.ssh/id_rsa";
 		c.port = 1122;
-		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 1122 -i /home/jsmith/.ssh/id_rsa -l jsmith "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=accept-new' '/opt/dir1' 'nycweb1:/opt/'");
 		free(s);
 	}
@@ -69,8 +70,8 @@ int main(void)
 		c.remote_host = "::1";
 		c.priv_key = "/keys/my 'key";
 		c.strict_host_key = HOSTKEY_NO;
-		s = joined(rsync_argv(&c, 0, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i '\\''/keys/my '\\'''\\''key'\\'' "
 		    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null' "
 		    "'/opt/dir1' '[::1]:/opt/'");
 		free(s);
@@ -78,7 +79,7 @@ int main(void)
 		c.known_hosts = "/etc/poni/known_hosts";
 		c.priv_key = "/k";
 		c.rsync_opts = "";
-		s = joined(rsync_argv(&c, 0, NULL));
+		s = joined(rsync_argv(&c, &full));
 		CHECK_STR(s, "'rsync' '--modify-window=-1' '--protect-args' '--timeout=120' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=yes "
 		    "-o UserKnownHostsFile=/etc/poni/known_hosts' '/opt/dir1' '[::1]:/opt/'");
 		free(s);
@@ -87,14 +88,14 @@ int main(void)
 		char *prefix, *basedir;
 		c = base();
 		c.delete = true;
-		s = joined(rsync_argv(&c, 1, NULL));
-		CHECK_STR(s, "'rsync' '-azP' '-r' '--ignore-times' '--files-from=-' '--from0' "
+		s = joined(rsync_argv(&c, &listed));
+		CHECK_STR(s, "'rsync' '-az' '-r' '--ignore-times' '--files-from=-' '--from0' "
 		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
 		free(s);
 		c.delete = false;
 		c.rsync_opts = "lptz";
 		c.source = "/opt/dir1/";
-		s = joined(rsync_argv(&c, 1, NULL));
+		s = joined(rsync_argv(&c, &listed));
 		CHECK_STR(s, "'rsync' '-lptz' '--ignore-times' '--files-from=-' '--from0' "
 		    "'--ignore-missing-args' '/opt/dir1/' '/opt/'");
 		free(s);
@@ -104,6 +105,31 @@ int main(void)
 		CHECK_STR(prefix, "dir1/");
 		free(basedir);
 		free(prefix);
+	}
+	TEST("rsync argv: P is dropped, so no partial file replaces a good copy") {
+		c = base();
+		c.rsync_opts = "PaPvP";
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-av' '--modify-window=-1' '/opt/dir1' '/opt/'");
+		free(s);
+		c.rsync_opts = "P";
+		s = joined(rsync_argv(&c, &listed));
+		CHECK_STR(s, "'rsync' '--ignore-times' '--files-from=-' '--from0' "
+		    "'--ignore-missing-args' '/opt/' '/opt/'");
+		free(s);
+	}
+	TEST("rsync argv: the delete guard and a coarse target's modify window") {
+		struct rsync_run r = { false, true, 1, NULL };
+		c = base();
+		c.delete = true;
+		s = joined(rsync_argv(&c, &r));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=1' '--delete' '--max-delete=0' "
+		    "'/opt/dir1' '/opt/'");
+		free(s);
+		c.delete = false;	/* nothing to guard without delete */
+		s = joined(rsync_argv(&c, &r));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=1' '/opt/dir1' '/opt/'");
+		free(s);
 	}
 	TEST("ssh argv: a known_hosts path with spaces is quoted for ssh") {
 		c = base();

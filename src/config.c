@@ -886,7 +886,7 @@ char *sync_summary(const struct sync_conf *s)
 {
 	static const char *const policy[] = { "yes", "accept-new", "no" };
 	struct buf b = { 0 };
-	char *target = sync_target(s);
+	char *target = sync_target(s), *flags;
 	char frac[8];
 	size_t i, len;
 
@@ -906,8 +906,10 @@ char *sync_summary(const struct sync_conf *s)
 	} else {
 		buf_adds(&b, " (local, ");
 	}
-	buf_addf(&b, "rsync %s%s, interval %ld", *s->rsync_opts ? "-" : "(no flags)",
-	    s->rsync_opts, s->interval_ms / 1000);
+	flags = rsync_flags(s->rsync_opts);	/* as rsync gets them: no P */
+	buf_addf(&b, "rsync %s%s, interval %ld", *flags ? "-" : "(no flags)",
+	    flags, s->interval_ms / 1000);
+	free(flags);
 	if (s->interval_ms % 1000) {	/* 0.5s, 2.25s: no trailing zeros */
 		len = (size_t)format(frac, sizeof frac, ".%03ld", s->interval_ms % 1000);
 		while (frac[len - 1] == '0')
@@ -925,6 +927,13 @@ char *sync_summary(const struct sync_conf *s)
 	}
 	if (!s->initial_sync)
 		buf_adds(&b, ", no initial sync");
+	if (s->full_sync_ms != 24LL * 3600 * 1000)
+		buf_addf(&b, s->full_sync_ms ? ", full sync every %llds" : ", no periodic full sync",
+		    s->full_sync_ms / 1000);
+	if (s->delete && !s->delete_guard)
+		buf_adds(&b, ", no delete guard");
+	if (s->modify_window >= 0)
+		buf_addf(&b, ", modify window %ds", s->modify_window);
 	buf_adds(&b, ")");
 	return b.s;
 }

@@ -425,7 +425,8 @@ static void record_target(struct sync *s)
 
 /* Before a run to a local target: it must be the directory that the
  * last run left, on the same mounts. A target that was never synced and
- * does not exist yet is made by a full run; one that went away (its
+ * does not exist yet is made by a full run (or rsync says why it
+ * cannot); one that went away (its
  * disk unmounted, the directory removed) is waited for, so that nothing
  * lands in a bare mount point or a new empty directory and is called
  * synced; a different one is synced in full. -1 when the sync waits. */
@@ -438,11 +439,11 @@ static int check_target(struct sync *s, long long now, bool *full)
 
 	if (gone)
 		why = xasprintf("the target's file system %s is not mounted", gone);
-	else if ((missing = stat(s->conf.remote_path, &st) < 0) && (errno != ENOENT || s->dst_mounts))
+	else if ((missing = stat(s->conf.remote_path, &st) < 0) && s->dst_mounts)
 		why = xasprintf("the target %s is gone: %s", s->conf.remote_path,
 		    errno == ENOENT ? "removed since the last run" : strerror(errno));
 	else if (missing)
-		*full = true;	/* a new target: rsync makes it, whole */
+		*full = true;	/* a new target: rsync makes it whole (or fails) */
 	else if (s->dst_mounts && (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino)) {
 		if (s->state != SYNC_NO_TARGET)
 			log_info("sync %s: the target is not the directory of the last run; "

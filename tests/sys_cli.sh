@@ -311,7 +311,7 @@ t_dry_run_logs_argv_copies_nothing() {
 	mirror_conf
 	start_poni "$CONF" -n
 	wait_log "would run: "
-	assert_contains "$T/poni.log" "sync $T/src/ -> $T/dst/?: would run: 'rsync' '-azP' "
+	assert_contains "$T/poni.log" "sync $T/src/ -> $T/dst/?: would run: 'rsync' '-az' "
 	assert_contains "$T/poni.log" "would run: .* '$T/src/' '$T/dst/?'"
 	echo new >"$T/src/new"
 	wait_poni 10 dry_runs_at_least 2 ||

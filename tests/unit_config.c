@@ -2,6 +2,7 @@
  * key, defaults merging, both sync forms, and every refusal class with
  * the line it names. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../src/config.h"
@@ -175,7 +176,10 @@ int main(void)
 		    "    ssh: /usr/local/bin/ssh\n"
 		    "    rsync: /opt/bin/rsync\n"
 		    "    strict_host_key: yes\n"
-		    "    known_hosts: /etc/poni/known_hosts\n", 0);
+		    "    known_hosts: /etc/poni/known_hosts\n"
+		    "    full_sync: 12h\n"
+		    "    delete_guard: no\n"
+		    "    modify_window: 1\n", 0);
 		CHECK(c != NULL);
 		if (c) {
 			s = &c->syncs[0];
@@ -192,7 +196,82 @@ int main(void)
 			CHECK_STR(s->rsync, "/opt/bin/rsync");
 			CHECK(s->strict_host_key == HOSTKEY_YES);
 			CHECK_STR(s->known_hosts, "/etc/poni/known_hosts");
+			CHECK(s->full_sync_ms == 12LL * 3600 * 1000);
+			CHECK(!s->delete_guard && s->modify_window == 1);
 		}
+		config_free(c);
+	}
+	TEST("config: full_sync, delete_guard and modify_window: defaults and units") {
+		c = parse("defaults:\n  full_sync: 90m\nsync:\n"
+		    "  /a: {remote_path: /b}\n"
+		    "  /c: {remote_path: /d, full_sync: 0}\n"
+		    "  /e: {remote_path: /f, full_sync: 1.5d}\n"
+		    "  /g: {remote_path: /h, full_sync: 30s}\n"
+		    "  /i: {remote_path: /j, full_sync: 7200}\n", 0);
+		CHECK(c != NULL);
+		if (c) {
+			CHECK(c->syncs[0].full_sync_ms == 90LL * 60 * 1000);
+			CHECK(c->syncs[1].full_sync_ms == 0);
+			CHECK(c->syncs[2].full_sync_ms == 36LL * 3600 * 1000);
+			CHECK(c->syncs[3].full_sync_ms == 30000);
+			CHECK(c->syncs[4].full_sync_ms == 7200000);
+			CHECK(c->syncs[0].delete_guard && c->syncs[0].modify_window == -1);
+		}
+		config_free(c);
+		c = parse("sync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && c->syncs[0].full_sync_ms == 24LL * 3600 * 1000);
+		config_free(c);
+		c = parse("sync:\n  /a: {remote_path: /b, interval: 2m, retry_max: 1h}\n", 0);
+		CHECK(c && c->syncs[0].interval_ms == 120000 && c->syncs[0].retry_max_ms == 3600000);
+		config_free(c);
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    full_sync: 367d\n", 4, "0 to 31622400");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    full_sync: 1w\n", 4, "units like 90m");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    full_sync: h\n", 4, "seconds");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: 2d\n", 4, "0 to 86400");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    modify_window: -1\n", 4, "0 to 3600");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    modify_window: 1.5\n", 4, "whole number");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    delete_guard: perhaps\n", 4, "true or false");
+	}
+	TEST("config refused: a local copy in, on or around its own source") {
+		/* the cases: target inside the source, equal to it */
+		REFUSED("sync:\n  /srv/data:\n    remote_path: /srv/data/backup\n", 3,
+		    "inside the source");
+		REFUSED("sync:\n  /opt/dir1:\n    remote_path: /opt\n", 3, "on the source itself");
+		REFUSED("sync:\n  /opt/dir1/:\n    remote_path: /opt/dir1\n", 3, "on the source itself");
+		REFUSED("sync:\n  /opt/dir1:\n    remote_path: /opt/dir1\n", 3, "inside the source");
+		REFUSED("sync:\n  /opt/dir1/:\n    remote_path: /opt/dir1//sub/\n", 3, "inside the source");
+		REFUSED("sync:\n  /var/log/syslog:\n    remote_path: /var/log/\n", 3, "on the source itself");
+		/* the source in the target's tree: a run copies onto itself */
+		REFUSED("sync:\n  /srv/a/b/:\n    remote_path: /srv/a\n", 3, "the source is inside the copy");
+		REFUSED("sync:\n  /srv/a/b/:\n    remote_path: /\n", 3, "the source is inside the copy");
+		REFUSED("sync:\n  /srv/a/b/:\n    remote_path: /srv/x/../a/./\n", 3, "inside the copy");
+		REFUSED("defaults:\n  remote_path: /srv\nsync:\n  /srv/www/: []\n", 2,
+		    "choose a remote_path outside the source");
+		/* symbolic links are followed as far as the paths exist */
+		{
+			char dir[] = "/tmp/poni-unit.XXXXXX", text[512], path[300];
+			if (mkdtemp(dir)) {
+				snprintf(path, sizeof path, "%s/real", dir);
+				mkdir(path, 0700);
+				snprintf(text, sizeof text, "%s/link", dir);
+				CHECK(symlink(path, text) == 0);
+				snprintf(text, sizeof text,
+				    "sync:\n  %s/link/data:\n    remote_path: %s/real\n", dir, dir);
+				REFUSED(text, 3, "on the source itself");
+				snprintf(text, sizeof text, "%s/link", dir);
+				unlink(text);
+				rmdir(path);
+				rmdir(dir);
+			}
+		}
+		/* neighbours are fine, and so is any path over ssh */
+		c = parse("sync:\n  /srv/data:\n    remote_path: /srv/data-backup\n"
+		    "  /srv/www/:\n    remote_path: /srv/www2\n"
+		    "  /opt/dir1:\n    remote_path: /opt/dir2\n"
+		    "  /x/y:\n    remote_path: /opt\n    remote_host: b1\n    priv_key: /k\n", 0);
+		CHECK(c != NULL);
+		if (!c)
+			printf("  message was: %s\n", error);
 		config_free(c);
 	}
 	TEST("config: one source to two targets with source_path") {
@@ -381,7 +460,7 @@ int main(void)
 			char *line = sync_summary(&c->syncs[0]);
 			CHECK_STR(line, "/opt/dir1 -> jsmith@nycweb1:/opt (ssh port 1122, key "
 			    "/home/jsmith/.ssh/id_rsa, host key accept-new, known_hosts ./known_hosts, "
-			    "rsync -azP, interval 15s, recurse)");
+			    "rsync -az, interval 15s, recurse)");
 			free(line);
 		}
 		CHECK(c != NULL);

@@ -6,8 +6,9 @@
  * directory of the file system below, never the data. poni records
  * these mount points when it first finds the path in place and treats
  * the path as absent while any of them is missing. An entry of
- * /etc/fstab that holds the path counts too, so that a disk whose mount
- * failed at boot is waited for before poni ever saw it.
+ * /etc/fstab (or of OpenWrt's /etc/config/fstab) that holds the path
+ * counts too, so that a disk whose mount failed at boot is waited for
+ * before poni ever saw it.
  *
  * The table is read again only after the kernel said it changed (the
  * descriptor of /proc/self/mountinfo polls "exceptional" then). */
@@ -21,8 +22,11 @@
 #include "mounts.h"
 #include "util.h"
 
-#ifndef FSTAB
-#define FSTAB "/etc/fstab"
+#ifndef FSTAB_FILE
+#define FSTAB_FILE "/etc/fstab"
+#endif
+#ifndef UCI_FSTAB_FILE
+#define UCI_FSTAB_FILE "/etc/config/fstab"	/* OpenWrt's block-mount */
 #endif
 
 static int fd = -1;
@@ -131,12 +135,28 @@ static char *field(char *line, int i)
 	}
 }
 
-/* The mount points of a table file: field i of each line. */
-static char **read_points(int f, const char *path, int i, bool fstab)
-{
-	char *text, *line, *next, *point, *type, **list = NULL;
+enum table { T_MOUNTINFO, T_FSTAB, T_UCI };
 
-	if (path) {
+static char *unquote(char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= 2 && (*v == '\'' || *v == '"') && v[n - 1] == *v) {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	return v;
+}
+
+/* The mount points of a table: /proc/self/mountinfo (through fd f),
+ * /etc/fstab (file systems, not swap), or OpenWrt's /etc/config/fstab
+ * (the targets of its enabled "config mount" sections). */
+static char **read_points(int f, const char *path, enum table kind)
+{
+	char *text, *line, *next, *point, *type, *word, *name, *target = NULL, **list = NULL;
+	bool in_mount = false, enabled = true;
+
+	if (kind != T_MOUNTINFO) {
 		if ((f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 			return NULL;
 		text = slurp(f);
@@ -149,23 +169,61 @@ static char **read_points(int f, const char *path, int i, bool fstab)
 			*next++ = '\0';
 		else
 			next = line + strlen(line);
-		if (fstab) {	/* "spec file type ...": file systems only */
-			if (*line == '#' || !(type = field(line, 2)) ||
-			    strcmp(type, "swap") == 0)
+		line += strspn(line, " \t");
+		point = NULL;
+		if (kind == T_MOUNTINFO) {
+			point = field(line, 4);
+		} else if (kind == T_FSTAB) {	/* "spec file type ..." */
+			if (*line != '#' && (type = field(line, 2)) && strcmp(type, "swap") != 0)
+				point = field(line, 1);
+		} else {	/* "config mount", "option target '/mnt/x'" */
+			point = field(line, 2);	/* the later fields first: */
+			name = field(line, 1);	/* field() ends the line */
+			word = field(line, 0);	/* after the one it returns */
+			if (!word || (strcmp(word, "config") != 0 && !in_mount))
 				continue;
+			if (strcmp(word, "config") == 0) {
+				if (in_mount && target && enabled)
+					list_add(&list, target);
+				in_mount = name && strcmp(unquote(name), "mount") == 0;
+				enabled = true;
+				free(target);
+				target = NULL;
+			} else if (strcmp(word, "option") == 0 && name && point) {
+				if (strcmp(name, "target") == 0) {
+					free(target);
+					target = xstrdup(unquote(point));
+				} else if (strcmp(name, "enabled") == 0) {
+					enabled = strcmp(unquote(point), "0") != 0;
+				}
+			}
+			continue;
 		}
-		if ((point = field(line, i)) && *point == '/')
+		if (point && *point == '/')
 			list_add(&list, point);
 	}
+	if (in_mount && target && enabled && *target == '/')
+		list_add(&list, target);
+	free(target);
 	free(text);
 	return list;
 }
 
+/* The mount points now; NULL when there is no /proc to tell. Without
+ * mounts_open (poni -t), the table is read afresh each time. */
 static char **current(void)
 {
+	int f;
+
 	if (stale || fd < 0) {
 		mounts_free(table);
-		table = read_points(fd, NULL, 4, false);
+		table = NULL;
+		if (fd >= 0) {
+			table = read_points(fd, NULL, T_MOUNTINFO);
+		} else if ((f = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) >= 0) {
+			table = read_points(f, NULL, T_MOUNTINFO);
+			close(f);
+		}
 		stale = fd < 0;
 	}
 	return table;
@@ -234,7 +292,8 @@ char *canonical_path(const char *path)
 char **mounts_of(const char *path, bool below)
 {
 	char *canon = canonical_path(path), **list = NULL, **fstab, **t;
-	const char *holder = NULL, *expected = NULL;
+	const char *holder = NULL, *expected;
+	int kind;
 
 	for (t = current(); t && *t; t++)
 		if (path_within(canon, *t) && (!holder || strlen(*t) > strlen(holder)))
@@ -244,14 +303,17 @@ char **mounts_of(const char *path, bool below)
 	for (t = below ? current() : NULL; t && *t; t++)
 		if (path_within(*t, canon))
 			list_add(&list, *t);
-	fstab = read_points(-1, FSTAB, 1, true);
-	for (t = fstab; t && *t; t++)
-		if (strcmp(*t, "/") != 0 && path_within(canon, *t) &&
-		    (!expected || strlen(*t) > strlen(expected)))
-			expected = *t;
-	if (expected)
-		list_add(&list, expected);
-	mounts_free(fstab);
+	for (kind = T_FSTAB; kind <= T_UCI; kind++) {
+		fstab = read_points(-1, kind == T_FSTAB ? FSTAB_FILE : UCI_FSTAB_FILE, kind);
+		expected = NULL;
+		for (t = fstab; t && *t; t++)
+			if (strcmp(*t, "/") != 0 && path_within(canon, *t) &&
+			    (!expected || strlen(*t) > strlen(expected)))
+				expected = *t;
+		if (expected)
+			list_add(&list, expected);
+		mounts_free(fstab);
+	}
 	free(canon);
 	if (!list)
 		list = xcalloc(1, sizeof *list);
@@ -270,6 +332,8 @@ const char *mounts_missing(char *const *list)
 {
 	char **t = current();
 
+	if (!t)			/* nothing known: nothing missing */
+		return NULL;
 	for (; list && *list; list++)
 		if (!listed(t, *list))
 			return *list;

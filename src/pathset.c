@@ -97,3 +97,13 @@ int pathset_write(const struct pathset *ps, int fd, const char *prefix)
 	buf_free(&b);
 	return rc;
 }
+
+size_t pathset_some(const struct pathset *ps, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ps->nslots && n < max; i++)
+		if (ps->slots[i])
+			out[n++] = ps->slots[i];
+	return n;
+}

@@ -28,6 +28,9 @@ bool pathset_empty(const struct pathset *ps);
 /* Write every path, each preceded by prefix and followed by a NUL, to
  * fd. 0, or -1 with errno. */
 int pathset_write(const struct pathset *ps, int fd, const char *prefix);
+/* Up to max of the paths, in no particular order, into out; returns
+ * how many. */
+size_t pathset_some(const struct pathset *ps, const char **out, size_t max);
 /* Empty the set (and forget "everything"). */
 void pathset_clear(struct pathset *ps);
 

@@ -93,6 +93,14 @@ static void schedule(struct sync *s, enum sync_state state, long long due)
 	s->due = due;
 }
 
+/* What changed is not known (start, lost events, a failed run, a wait):
+ * the next run is a full one, and the delete guard applies to it. */
+static void unknown_changes(struct sync *s)
+{
+	pathset_everything(&s->pending);
+	s->unknown = true;
+}
+
 /* Log why the sync waits, once for each new reason (why is freed). */
 static void tell(struct sync *s, char *why)
 {
@@ -215,7 +223,7 @@ static int start_watching(struct sync *s, long long now)
 
 void sync_start(struct sync *s, long long now)
 {
-	pathset_everything(&s->pending);
+	unknown_changes(s);
 	if (s->once) {
 		schedule(s, SYNC_PENDING, now);
 		return;
@@ -315,7 +323,7 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned
 		    s->label);
 		watcher_rescan(s->watcher);
 		check_watch_limit(s, now, false);
-		pathset_everything(&s->pending);
+		unknown_changes(s);
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_SOURCE_GONE:
@@ -401,21 +409,16 @@ static int probe_window(const char *dir)
 	return window;
 }
 
-/* After a successful run to a local target: remember which directory
- * it is and on which mounts, and how it keeps times. */
-static void record_target(struct sync *s)
+/* Take the local target st as the one to keep in step: remember which
+ * directory it is and on which mounts, and how it keeps times. */
+static void adopt_target(struct sync *s, const struct stat *st)
 {
-	struct stat st;
-
-	if (s->conf.transport != TRANSPORT_LOCAL || s->dry_run ||
-	    stat(s->conf.remote_path, &st) < 0)
-		return;
-	if (s->dst_mounts && st.st_dev == s->dst_dev && st.st_ino == s->dst_ino)
+	if (s->dst_mounts && st->st_dev == s->dst_dev && st->st_ino == s->dst_ino)
 		return;
 	mounts_free(s->dst_mounts);
 	s->dst_mounts = mounts_of(s->conf.remote_path, false);
-	s->dst_dev = st.st_dev;
-	s->dst_ino = st.st_ino;
+	s->dst_dev = st->st_dev;
+	s->dst_ino = st->st_ino;
 	s->mtime_window = probe_window(s->conf.remote_path);
 	if (s->mtime_window >= 0 && s->conf.modify_window < 0)
 		log_info("sync %s: the target keeps modification times to %s; full runs "
@@ -423,10 +426,20 @@ static void record_target(struct sync *s)
 		    s->mtime_window ? "even seconds or coarser" : "the second", s->mtime_window);
 }
 
+/* After a successful run: the target as the run left it. */
+static void record_target(struct sync *s)
+{
+	struct stat st;
+
+	if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run &&
+	    stat(s->conf.remote_path, &st) == 0)
+		adopt_target(s, &st);
+}
+
 /* Before a run to a local target: it must be the directory that the
- * last run left, on the same mounts. A target that was never synced and
- * does not exist yet is made by a full run (or rsync says why it
- * cannot); one that went away (its
+ * last run left (or that the first run found), on the same mounts. A
+ * target that does not exist yet is made by a full run (or rsync says
+ * why it cannot); one that went away (its
  * disk unmounted, the directory removed) is waited for, so that nothing
  * lands in a bare mount point or a new empty directory and is called
  * synced; a different one is synced in full. -1 when the sync waits. */
@@ -444,7 +457,9 @@ static int check_target(struct sync *s, long long now, bool *full)
 		    errno == ENOENT ? "removed since the last run" : strerror(errno));
 	else if (missing)
 		*full = true;	/* a new target: rsync makes it whole (or fails) */
-	else if (s->dst_mounts && (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino)) {
+	else if (!s->dst_mounts)
+		adopt_target(s, &st);	/* found in place: this one */
+	else if (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino) {
 		if (s->state != SYNC_NO_TARGET)
 			log_info("sync %s: the target is not the directory of the last run; "
 			    "syncing everything", s->label);
@@ -454,12 +469,11 @@ static int check_target(struct sync *s, long long now, bool *full)
 	if (!why) {
 		if (s->state == SYNC_NO_TARGET)
 			log_info("sync %s: the target is back; syncing everything", s->label);
-		if (s->state == SYNC_NO_TARGET || s->told)
-			untell(s);
+		untell(s);
 		return 0;
 	}
 	tell(s, why);
-	pathset_everything(&s->pending);
+	unknown_changes(s);
 	schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
 	return -1;
 }
@@ -468,8 +482,7 @@ static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only, so each run is a
 	 * full one that also carries what changed below it */
-	bool everything = s->pending.everything;
-	bool full = everything || s->once || !s->conf.recurse;
+	bool full = s->pending.everything || s->once || !s->conf.recurse;
 	struct rsync_run r = { false, false, -1, s->control };
 	int list_fd = -1;
 	char **argv, *line;
@@ -484,12 +497,14 @@ static void run(struct sync *s, long long now)
 		full = true;
 	s->run_paths = full ? 0 : s->pending.count;
 	pathset_clear(&s->pending);
-	/* A full run for lost or unknown changes (start, a source back, an
-	 * overflow, a retry, the periodic one) with delete: an empty
-	 * source is more likely an unmounted disk than a choice: delete
-	 * nothing then (rsync exits 25 if the replica holds anything). */
-	s->guarded = full && everything && s->conf.delete && s->conf.delete_guard &&
+	/* A full run for unknown changes (start, a source back, lost
+	 * events, a retry, the periodic one) with delete: an empty source
+	 * is more likely an unmounted disk than a choice: delete nothing
+	 * then (rsync exits 25 if the replica holds anything). Deletions
+	 * poni saw, however many, are not guarded. */
+	s->guarded = full && s->unknown && s->conf.delete && s->conf.delete_guard &&
 	    source_empty(s);
+	s->unknown = false;
 	r.from_list = !full;
 	r.guard = s->guarded;
 	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window : s->mtime_window;
@@ -556,7 +571,7 @@ void sync_on_due(struct sync *s, long long now)
 		if (s->watcher)
 			watcher_rescan(s->watcher);
 		check_watch_limit(s, now, false);
-		pathset_everything(&s->pending);
+		unknown_changes(s);
 		changed(s, now, 0);	/* the fallback's full sync */
 	}
 	if (s->full_due != SYNC_NO_DUE && s->full_due <= now) {
@@ -564,7 +579,7 @@ void sync_on_due(struct sync *s, long long now)
 		 * target (a waiting sync makes a full run anyway) */
 		s->full_due = SYNC_NO_DUE;
 		log_debug("sync %s: the periodic full sync is due", s->label);
-		pathset_everything(&s->pending);
+		unknown_changes(s);
 		changed(s, now, 0);
 	}
 	if (s->due == SYNC_NO_DUE || s->due > now)
@@ -586,7 +601,7 @@ void sync_on_due(struct sync *s, long long now)
 		if (start_watching(s, now) < 0)
 			return;
 		log_info("sync %s: the source is there", s->label);
-		pathset_everything(&s->pending);
+		unknown_changes(s);
 		if (s->conf.initial_sync) {
 			run(s, now);
 		} else {
@@ -667,7 +682,7 @@ void sync_on_exit(struct sync *s, int status, long long now)
 		record_target(s);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
-		pathset_everything(&s->pending);
+		unknown_changes(s);
 		if (!s->retired)
 			log_failure(s, status, took);
 	}
@@ -754,11 +769,13 @@ void sync_on_mounts(struct sync *s, long long now)
 
 void sync_force_full(struct sync *s, long long now)
 {
-	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET) {
+	/* a wait or a back-off ends now; the run after it is a full one */
+	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET ||
+	    s->state == SYNC_BACKOFF) {
 		s->due = now;
 		return;
 	}
-	pathset_everything(&s->pending);
+	unknown_changes(s);
 	changed(s, now, 0);
 }
 
@@ -773,7 +790,8 @@ void sync_flush(struct sync *s, long long now)
 void sync_report_unsynced(const struct sync *s)
 {
 	struct buf b = { 0 };
-	size_t i, shown = 0;
+	const char *some[5];
+	size_t i, n;
 
 	if (!s->dirty && !s->pending.everything && pathset_empty(&s->pending))
 		return;
@@ -782,13 +800,13 @@ void sync_report_unsynced(const struct sync *s)
 	} else {
 		buf_addf(&b, "%zu changed path%s (", s->pending.count,
 		    s->pending.count == 1 ? "" : "s");
-		for (i = 0; i < s->pending.nslots && shown < 5; i++)
-			if (s->pending.slots[i]) {
-				if (shown++)
-					buf_adds(&b, ", ");
-				buf_add_escaped(&b, s->pending.slots[i]);
-			}
-		buf_adds(&b, shown < s->pending.count ? ", ...)" : ")");
+		n = pathset_some(&s->pending, some, 5);
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_adds(&b, ", ");
+			buf_add_escaped(&b, some[i]);
+		}
+		buf_adds(&b, n < s->pending.count ? ", ...)" : ")");
 	}
 	log_warn("sync %s: stopping with %s not synced: %s; the next full run brings it over "
 	    "(at start%s, or full_sync after it)", s->label, b.s,

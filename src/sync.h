@@ -64,6 +64,7 @@ struct sync {
 	char *told;		/* why the sync waits, as last logged */
 	time_t last_error_time;
 	long long full_due;	/* the next periodic full run, or SYNC_NO_DUE */
+	bool unknown;		/* what changed is not known: see the guard */
 	bool guarded;		/* this run deletes nothing: the source is empty */
 	bool stopping;		/* poni stops: flush, no retries */
 	/* The file systems the source depends on and the watched one, as

@@ -16,7 +16,9 @@ else
 		/usr/sbin/sshd:openssh-server busybox:busybox-static
 		/usr/sbin/dropbear:dropbear-bin dbclient:dropbear-bin
 		dropbearkey:dropbear-bin shellcheck:shellcheck clang:clang
-		pkg-config:pkg-config /usr/include/ini.h:libinih-dev"
+		pkg-config:pkg-config /usr/include/ini.h:libinih-dev
+		mkfs.ext2:e2fsprogs losetup:mount mount.exfat-fuse:exfat-fuse
+		mkfs.exfat:exfatprogs fusermount3:fuse3"
 	# libFuzzer's runtime, for sys_fuzz.sh (Debian 12's clang is 14)
 	for f in /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a; do
 		[ -e "$f" ] || need="$need /nonexistent/libfuzzer:libclang-rt-14-dev"

@@ -14,7 +14,7 @@ cc_san() {
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer "$@"
 }
-core="src/format.c src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c src/rsync.c"
+core="src/format.c src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c src/rsync.c src/mounts.c"
 # shellcheck disable=SC2086
 if ! { cc_san -o "$work/poni" src/*.c &&
 	cc_san -o "$work/unit_format" tests/unit_format.c src/format.c &&

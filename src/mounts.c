@@ -267,6 +267,8 @@ char *canonical_path(const char *path)
 	const char *rest;
 
 	tidy(want);
+	if (strlen(want) >= PATH_MAX)	/* cannot exist: as written */
+		return want;
 	head = xstrdup(want);
 	/* the longest part that exists, through realpath */
 	while (!(real = realpath(head, NULL))) {

@@ -11,7 +11,14 @@
  * set, and to retry a failed run: a failed run is retried after 1 s,
  * doubling up to retry_max, and its retry, being full, carries every
  * change seen meanwhile, so nothing pending is lost however long the
- * target is down, in bounded memory. */
+ * target is down, in bounded memory. A full run also comes every
+ * full_sync, for what no event tells (hard links, edits on the target).
+ *
+ * Nothing is synced from a source, or into a local target, that is not
+ * the one poni found in place (see mounts.h): the sync waits for it. A
+ * full run for unknown changes from an empty source deletes nothing.
+ * When poni stops, what is pending runs at once; what is left is named
+ * in the log. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -760,8 +767,8 @@ void sync_on_mounts(struct sync *s, long long now)
 	/* a file system mounted on or above the source hides what is
 	 * watched; one mounted below it brings unwatched directories */
 	mounts = mounts_of(s->conf.source, !strchr(s->conf.rsync_opts, 'x'));
-	moved = stat(s->conf.source, &st) < 0 || st.st_dev != s->src_dev ||
-	    (s->src_ino && st.st_ino != s->src_ino) || !mounts_equal(mounts, s->src_mounts);
+	moved = (stat(s->conf.source, &st) == 0 && (st.st_dev != s->src_dev ||
+	    (s->src_ino && st.st_ino != s->src_ino))) || !mounts_equal(mounts, s->src_mounts);
 	mounts_free(mounts);
 	if (moved)
 		source_lost(s, now, "the file systems at or below the source changed");
@@ -793,7 +800,10 @@ void sync_report_unsynced(const struct sync *s)
 	const char *some[5];
 	size_t i, n;
 
-	if (!s->dirty && !s->pending.everything && pathset_empty(&s->pending))
+	/* an idle sync's "everything" without a failed run is only the
+	 * mark that initial_sync: false leaves, not a change */
+	if (s->once || (!s->dirty && (pathset_empty(&s->pending) ||
+	    (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
 		return;
 	if (s->pending.everything) {
 		buf_adds(&b, "a full run");

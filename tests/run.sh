@@ -40,6 +40,7 @@ trap 'rm -f "$out"' EXIT
 for p in "${progs[@]}"; do
 	name=${p##*/}
 	echo "== $name"
+	t0=${EPOCHREALTIME/./}
 	if [ ! -f "$p" ]; then
 		echo "FAIL $name: no such test" | tee "$out"
 		st=1
@@ -50,6 +51,7 @@ for p in "${progs[@]}"; do
 		esac
 		st=${PIPESTATUS[0]}
 	fi
+	echo "   ($name: $(((${EPOCHREALTIME/./} - t0) / 1000000)) s)"
 	n=$(grep -c '^PASS ' "$out")
 	passed=$((passed + n))
 	n=$(grep -c '^SKIP ' "$out")

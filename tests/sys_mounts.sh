@@ -353,8 +353,9 @@ t_source_mount_no_slash_unmounted_and_remounted() {
 
 # The source is a directory inside a mount ($T/mnt/data): unmounted, and
 # an application makes data (and writes a file) on the bare mount point.
-# That is not the source: the replica keeps its files, also past the
-# 10 s in which a missing source is looked for again, and after SIGUSR2.
+# That is not the source: the replica keeps its files, also after
+# SIGUSR2, which makes poni look for the source again at once (as it
+# does every 10 s).
 # The file system back (holding data and a new file): a full sync.
 t_source_dir_inside_unmounted_mount() {
 	local mark
@@ -374,7 +375,7 @@ t_source_dir_inside_unmounted_mount() {
 	umount_busy "$T/mnt"
 	mkdir "$T/mnt/data"
 	echo "written by an application on the bare mount point" >"$T/mnt/data/stray"
-	assert_kept 11 "$T/saved" "$T/dst" "the bare directory under the unmounted mount point was synced"
+	assert_kept 2 "$T/saved" "$T/dst" "the bare directory under the unmounted mount point was synced"
 	assert_status "status: sync $(ere "$T/mnt/data/") -> .*: waiting for the source"
 	usr2
 	assert_kept 1.5 "$T/saved" "$T/dst" "the bare directory was synced after SIGUSR2"
@@ -384,6 +385,64 @@ t_source_dir_inside_unmounted_mount() {
 	wait_mirror "$T/mnt/data" "$T/dst" 5
 	wait_full_run "$T/mnt/data/" "$mark" "after the remount"
 	assert_absent "$T/dst/stray"
+	stop_poni_ok TERM
+}
+
+# A disk mounted over a source that poni watches as a plain directory
+# (hotplug with no fstab entry: poni started before the disk was
+# there): poni notices the mount table change, watches the disk's tree
+# and syncs it in full; a change on the disk arrives afterwards.
+t_disk_mounted_over_watched_source() {
+	local mark
+	root_test
+	mkdir -p "$T/src"
+	echo "on the covered directory" >"$T/src/covered"
+	{
+		echo "sync:"
+		sync_local "$T/src/" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_mirror "$T/src" "$T/dst" 10
+	settle
+	fill_tree "$T/next"
+	mark=$(log_mark)
+	mount_filled "$T/src" "$T/next"
+	wait_mirror "$T/src" "$T/dst" 5
+	wait_full_run "$T/src/" "$mark" "after a disk was mounted over the source"
+	echo later >"$T/src/sub/deeper/later"
+	wait_mirror "$T/src" "$T/dst" 5
+	stop_poni_ok TERM
+}
+
+# A file system mounted below the source ($T/src/disk) is unmounted: its
+# files are not deleted from the replica (the bare directory left is not
+# what the source holds); the sync waits, and converges when it is back.
+t_mount_below_source_unmounted() {
+	local mark
+	root_test
+	fill_tree "$T/src"
+	mount_tmpfs "$T/src/disk"
+	fill_tree "$T/src/disk"
+	{
+		echo "sync:"
+		sync_local "$T/src/" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_mirror "$T/src" "$T/dst" 10
+	settle
+	cp -a "$T/dst" "$T/saved"
+	mkdir -p "$T/next"
+	cp -a "$T/src/disk/." "$T/next/"
+	echo new >"$T/next/new"
+	mark=$(log_mark)
+	umount_busy "$T/src/disk"
+	wait_log_since "$mark" "waiting" 3
+	echo "a change elsewhere in the source" >"$T/src/elsewhere"
+	usr2
+	assert_kept 2 "$T/saved" "$T/dst" "the replica changed while a mount below the source was gone"
+	assert_status "status: sync $(ere "$T/src/") -> .*: waiting for the source \\(the source's file system $(ere "$T/src/disk") is not mounted\\)"
+	mount_filled "$T/src/disk" "$T/next"
+	wait_mirror "$T/src" "$T/dst" 5
 	stop_poni_ok TERM
 }
 
@@ -829,6 +888,8 @@ t_forced_full_sync_sigusr2() {
 run_selected source_mount_unmounted_and_remounted t_source_mount_unmounted_and_remounted
 run_selected source_mount_no_slash_unmounted_and_remounted t_source_mount_no_slash_unmounted_and_remounted
 run_selected source_dir_inside_unmounted_mount t_source_dir_inside_unmounted_mount
+run_selected disk_mounted_over_watched_source t_disk_mounted_over_watched_source
+run_selected mount_below_source_unmounted t_mount_below_source_unmounted
 run_selected fstab_mount_not_mounted_is_waited_for t_fstab_mount_not_mounted_is_waited_for
 run_selected delete_guard_holds_empty_source t_delete_guard_holds_empty_source
 run_selected target_mount_unmounted_and_remounted t_target_mount_unmounted_and_remounted

@@ -181,12 +181,13 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 		 * then sees every file as changed: slower, never stale.) A
 		 * target that keeps coarser times (FAT, exFAT) gets a window
 		 * of its own, or every full run would copy every file. */
-		push(&argv, &n, xasprintf("--modify-window=%d", r->modify_window));
+		push(&argv, &n, r->ignore_times ? xstrdup("--ignore-times") :
+		    xasprintf("--modify-window=%d", r->modify_window));
 	} else {
 		/* with --files-from, -a does not imply -r: recurse into
 		 * listed directories (new ones) when the user's flags
 		 * recurse at all */
-		if (strpbrk(s->rsync_opts, "ar"))
+		if (strpbrk(s->rsync_opts, "ar") && !r->flat)
 			push(&argv, &n, xstrdup("-r"));
 		/* The listed paths are known to have changed: transfer them
 		 * even when size and mtime look the same (a rewrite of the

@@ -13,6 +13,8 @@ struct rsync_run {
 				 * (--files-from=- --from0), relative to the
 				 * base that rsync_list_base gives; else a
 				 * full run of the whole source */
+	bool flat;		/* from_list without -r: the listed names only */
+	bool ignore_times;	/* a full run of a file known to have changed */
 	bool guard;		/* delete nothing (--max-delete=0) */
 	int modify_window;	/* full runs: seconds, -1 for nanoseconds */
 	const char *control;	/* an ssh master's socket, or NULL */

@@ -63,7 +63,8 @@ fail_all:
 	fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
 	p->pid = pid;
 	p->err_fd = errpipe[0];
-	p->errlen = 0;
+	p->headlen = p->errlen = 0;
+	p->cut = 0;
 	return 0;
 fail_pipe:
 	close(errpipe[0]);
@@ -74,12 +75,12 @@ fail_pipe:
 
 void proc_read_stderr(struct proc *p)
 {
-	char chunk[4096];
+	char buf[4096], *chunk;
 	ssize_t n;
-	size_t keep;
+	size_t keep, head;
 
 	while (p->err_fd >= 0) {
-		n = read(p->err_fd, chunk, sizeof chunk);
+		n = read(p->err_fd, chunk = buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -89,8 +90,16 @@ void proc_read_stderr(struct proc *p)
 			p->err_fd = -1;
 			return;
 		}
-		/* keep the last PROC_ERR_KEEP bytes: rsync's summary comes last */
+		/* the first PROC_ERR_HEAD bytes: which files failed */
+		head = PROC_ERR_HEAD - p->headlen < (size_t)n ? PROC_ERR_HEAD - p->headlen : (size_t)n;
+		memcpy(p->head + p->headlen, chunk, head);
+		p->headlen += head;
+		chunk += head;
+		if (!(n -= (ssize_t)head))
+			continue;
+		/* the last PROC_ERR_KEEP bytes: rsync's summary comes last */
 		if ((size_t)n >= PROC_ERR_KEEP) {
+			p->cut |= p->errlen || (size_t)n > PROC_ERR_KEEP;
 			memcpy(p->err, chunk + n - PROC_ERR_KEEP, PROC_ERR_KEEP);
 			p->errlen = PROC_ERR_KEEP;
 			continue;
@@ -99,10 +108,24 @@ void proc_read_stderr(struct proc *p)
 			keep = PROC_ERR_KEEP - (size_t)n;
 			memmove(p->err, p->err + p->errlen - keep, keep);
 			p->errlen = keep;
+			p->cut = 1;
 		}
 		memcpy(p->err + p->errlen, chunk, (size_t)n);
 		p->errlen += (size_t)n;
 	}
+}
+
+char *proc_take_stderr(struct proc *p)
+{
+	struct buf b = { 0 };
+
+	buf_add(&b, p->head, p->headlen);
+	if (p->cut)
+		buf_adds(&b, "\n...\n");
+	buf_add(&b, p->err, p->errlen);
+	p->headlen = p->errlen = 0;
+	p->cut = 0;
+	return b.s;
 }
 
 void proc_signal(const struct proc *p, int sig)

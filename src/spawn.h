@@ -5,21 +5,29 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PROC_ERR_KEEP 2048	/* bytes of a child's stderr kept */
+#define PROC_ERR_HEAD 1024	/* bytes of a child's stderr kept from its start */
+#define PROC_ERR_KEEP 2048	/* and from its end */
 
 struct proc {
 	pid_t pid;		/* 0: not running */
 	int err_fd;		/* read end of its stderr, -1 when closed */
-	char err[PROC_ERR_KEEP];	/* the last bytes it wrote there */
+	char head[PROC_ERR_HEAD];	/* the first bytes it wrote there */
+	size_t headlen;
+	char err[PROC_ERR_KEEP];	/* the last bytes after those */
 	size_t errlen;
+	int cut;		/* bytes between the two were dropped */
 };
 
 /* Start argv[0] (looked up in PATH) with stdin_fd as its stdin (-1:
  * /dev/null). Returns 0, or -1 with errno. */
 int proc_start(struct proc *p, char *const argv[], int stdin_fd);
-/* Read what the child wrote to stderr; keeps the tail. Closes err_fd at
- * end of file. */
+/* Read what the child wrote to stderr; keeps its head and its tail
+ * (rsync names the failing files first and sums up last). Closes err_fd
+ * at end of file. */
 void proc_read_stderr(struct proc *p);
+/* What was kept of it, "\n...\n" where bytes were dropped; then forget
+ * it. Free the text. */
+char *proc_take_stderr(struct proc *p);
 /* Signal the child's whole process group. */
 void proc_signal(const struct proc *p, int sig);
 /* After the child was reaped: drain and close its stderr. */

@@ -210,6 +210,7 @@ bool master_reaped(pid_t pid, int status, long long now)
 {
 	struct master *m;
 	struct buf why = { 0 };
+	char *text;
 
 	for (m = masters; m && m->proc.pid != pid; m = m->next)
 		;
@@ -221,13 +222,13 @@ bool master_reaped(pid_t pid, int status, long long now)
 	if (now - m->started > RESTART_MAX_MS)
 		m->backoff_ms = RESTART_FIRST_MS;
 	buf_add(&why, "", 0);
-	if (m->proc.errlen) {
-		char *text = xstrndup(m->proc.err, m->proc.errlen);
-		text[strcspn(text, "\r\n")] = '\0';
+	text = proc_take_stderr(&m->proc);
+	text[strcspn(text, "\r\n")] = '\0';
+	if (*text) {
 		buf_adds(&why, ": ");
 		buf_add_escaped(&why, text);
-		free(text);
 	}
+	free(text);
 	if (WIFSIGNALED(status))
 		log_warn("ssh master %s: killed by signal %d%s; restart in %ld s", m->label,
 		    WTERMSIG(status), why.s, m->backoff_ms / 1000);
@@ -235,7 +236,6 @@ bool master_reaped(pid_t pid, int status, long long now)
 		log_warn("ssh master %s: exit %d%s; restart in %ld s", m->label,
 		    WEXITSTATUS(status), why.s, m->backoff_ms / 1000);
 	buf_free(&why);
-	m->proc.errlen = 0;
 	m->restart_due = now + m->backoff_ms;
 	m->backoff_ms *= 2;
 	if (m->backoff_ms > RESTART_MAX_MS)

@@ -53,7 +53,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	s->dry_run = dry_run;
 	s->once = once;
 	s->state = SYNC_IDLE;
-	s->due = s->rescan_due = s->full_due = SYNC_NO_DUE;
+	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
 	s->mtime_window = -1;
 	target = sync_target(&s->conf);
@@ -151,6 +151,7 @@ static void record_source(struct sync *s)
 	if (stat(s->conf.source, &st) == 0) {
 		s->src_dev = st.st_dev;
 		s->src_ino = S_ISDIR(st.st_mode) ? st.st_ino : 0;
+		s->file_source = !S_ISDIR(st.st_mode);
 	}
 }
 
@@ -260,9 +261,14 @@ static void changed(struct sync *s, long long now, long delay)
 			s->dirty_since = now - (s->conf.interval_ms - delay);
 		}
 		break;
+	case SYNC_WAITING:
+		/* a file source that went away is still watched through its
+		 * directory: its return is this change */
+		if (s->watcher && !s->source_gone && s->file_source)
+			schedule(s, SYNC_PENDING, now + delay);
+		break;
 	case SYNC_BACKOFF:	/* joins the retry */
-	case SYNC_WAITING:	/* the run after the wait is a full one */
-	case SYNC_NO_TARGET:
+	case SYNC_NO_TARGET:	/* the run after the wait is a full one */
 		break;
 	}
 }
@@ -312,7 +318,8 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned
 		if (*relpath)
 			pathset_add(&s->pending, relpath);
 		else
-			pathset_everything(&s->pending);	/* a file source */
+			pathset_everything(&s->pending);	/* a file source, or the
+								 * source directory itself */
 		if ((flags & WATCH_OPENED) && hold(s, relpath, now))
 			break;
 		i = held_index(s, relpath);
@@ -487,10 +494,13 @@ static int check_target(struct sync *s, long long now, bool *full)
 
 static void run(struct sync *s, long long now)
 {
-	/* recurse: false watches the top directory only, so each run is a
-	 * full one that also carries what changed below it */
-	bool full = s->pending.everything || s->once || !s->conf.recurse;
-	struct rsync_run r = { false, false, -1, s->control };
+	/* recurse: false watches the top directory only: the names seen
+	 * there go first (so a change that keeps size and time is not
+	 * skipped), then a full run carries what changed below them */
+	bool flat = !s->conf.recurse && !s->file_source && !s->pending.everything;
+	bool full = s->pending.everything || s->once || (!s->conf.recurse && !flat);
+	struct rsync_run r = { .modify_window = -1, .control = s->control };
+	struct stat st;
 	int list_fd = -1;
 	char **argv, *line;
 
@@ -498,10 +508,22 @@ static void run(struct sync *s, long long now)
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
 		return;
 	}
+	/* a file source removed (logrotate without create) is waited for
+	 * through its directory's watch, not failed and retried */
+	if (s->file_source && !s->once && lstat(s->conf.source, &st) < 0 && errno == ENOENT) {
+		tell(s, xasprintf("the source file %s is gone", s->conf.source));
+		schedule(s, SYNC_WAITING, SYNC_NO_DUE);
+		return;
+	}
 	if (s->conf.transport == TRANSPORT_LOCAL && check_target(s, now, &full) < 0)
 		return;
 	if (!full && (list_fd = write_list(s)) < 0)
 		full = true;
+	s->full_next = flat && !full;
+	/* a file source's change poni saw goes over whatever its size
+	 * and time say */
+	r.ignore_times = full && s->file_source && !s->unknown;
+	r.flat = s->full_next;
 	s->run_paths = full ? 0 : s->pending.count;
 	pathset_clear(&s->pending);
 	/* A full run for unknown changes (start, a source back, lost
@@ -521,6 +543,7 @@ static void run(struct sync *s, long long now)
 	line = argv_format(argv);
 	s->dirty = false;
 	s->run_started = now;
+	untell(s);		/* whatever it waited for is there */
 	if (s->dry_run) {
 		log_info("sync %s: would run: %s", s->label, line);
 		free(line);
@@ -539,7 +562,6 @@ static void run(struct sync *s, long long now)
 		argv_free(argv);
 		if (list_fd >= 0)
 			close(list_fd);
-		s->proc.errlen = 0;
 		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
 		sync_on_exit(s, -1, now);
 		return;
@@ -559,6 +581,8 @@ long long sync_next_due(const struct sync *s)
 		next = s->rescan_due;
 	if (s->full_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->full_due < next))
 		next = s->full_due;
+	if (s->retry_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->retry_due < next))
+		next = s->retry_due;
 	for (i = 0; i < s->nheld; i++)
 		if (next == SYNC_NO_DUE || s->held[i].until < next)
 			next = s->held[i].until;
@@ -586,6 +610,11 @@ void sync_on_due(struct sync *s, long long now)
 		 * target (a waiting sync makes a full run anyway) */
 		s->full_due = SYNC_NO_DUE;
 		log_debug("sync %s: the periodic full sync is due", s->label);
+		unknown_changes(s);
+		changed(s, now, 0);
+	}
+	if (s->retry_due != SYNC_NO_DUE && s->retry_due <= now) {	/* paths that failed */
+		s->retry_due = SYNC_NO_DUE;
 		unknown_changes(s);
 		changed(s, now, 0);
 	}
@@ -624,10 +653,10 @@ void sync_on_due(struct sync *s, long long now)
 }
 
 /* rsync's stderr as one log-safe line: lines joined by " | ". */
-static char *error_text(const struct proc *p)
+static char *error_text(struct proc *p)
 {
 	struct buf b = { 0 };
-	char *text = xstrndup(p->err, p->errlen), *line, *save = NULL;
+	char *text = proc_take_stderr(p), *line, *save = NULL;
 
 	buf_add(&b, "", 0);
 	for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
@@ -671,12 +700,19 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	long long took = now - s->run_started;
 	long backoff;
 	int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, i;
+	/* rsync went through but some paths failed (unreadable, a name
+	 * too long): those must not hold back the changes that follow */
+	bool partial = code == 23;
 
 	proc_finish(&s->proc);
 	s->runs++;
 	s->last_ok = code >= 0 && rsync_exit_ok(code);
 	if (s->last_ok) {
-		s->failures = 0;
+		/* a good full run settles a part that failed before */
+		if (!s->run_paths)
+			s->retry_due = SYNC_NO_DUE;
+		if (s->retry_due == SYNC_NO_DUE)
+			s->failures = 0;
 		s->last_ok_time = time(NULL);
 		if (s->run_paths)
 			log_info("sync %s: ok in %lld.%03lld s (%zu path%s)%s", s->label,
@@ -689,11 +725,12 @@ void sync_on_exit(struct sync *s, int status, long long now)
 		record_target(s);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
-		unknown_changes(s);
+		if (!partial)
+			unknown_changes(s);
 		if (!s->retired)
 			log_failure(s, status, took);
 	}
-	s->proc.errlen = 0;
+	free(proc_take_stderr(&s->proc));	/* what log_failure did not take */
 	if (s->once || s->retired) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 		return;
@@ -703,21 +740,37 @@ void sync_on_exit(struct sync *s, int status, long long now)
 		return;
 	}
 	if (s->stopping) {	/* what came during the run, at once; no retry */
-		if (s->last_ok && s->dirty)
+		if (s->last_ok && (s->dirty || s->full_next)) {
+			if (s->full_next)
+				pathset_everything(&s->pending);
+			s->full_next = false;
 			run(s, now);
-		else
+		} else {
 			schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+		}
 		return;
 	}
 	if (!s->last_ok) {
+		s->full_next = false;
 		s->failures++;
 		backoff = BACKOFF_FIRST_MS;
 		for (i = 1; i < s->failures && backoff < s->conf.retry_max_ms; i++)
 			backoff *= 2;
 		if (backoff > s->conf.retry_max_ms)
 			backoff = s->conf.retry_max_ms;
+		if (partial && !s->retired)
+			log_info("sync %s: the failed paths get a full run of their own; other "
+			    "changes are synced as they come", s->label);
 		log_warn("sync %s: retry in %ld.%03ld s", s->label, backoff / 1000, backoff % 1000);
-		schedule(s, SYNC_BACKOFF, now + backoff);
+		if (!partial) {
+			schedule(s, SYNC_BACKOFF, now + backoff);
+			return;
+		}
+		s->retry_due = now + backoff;
+	} else if (s->full_next) {	/* recurse: false: the rest of the tree */
+		s->full_next = false;
+		pathset_everything(&s->pending);
+		schedule(s, SYNC_PENDING, now);
 		return;
 	}
 	if (s->dirty) {
@@ -802,10 +855,10 @@ void sync_report_unsynced(const struct sync *s)
 
 	/* an idle sync's "everything" without a failed run is only the
 	 * mark that initial_sync: false leaves, not a change */
-	if (s->once || (!s->dirty && (pathset_empty(&s->pending) ||
-	    (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
+	if (s->once || (!s->dirty && s->retry_due == SYNC_NO_DUE &&
+	    (pathset_empty(&s->pending) || (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
 		return;
-	if (s->pending.everything) {
+	if (s->pending.everything || s->retry_due != SYNC_NO_DUE) {
 		buf_adds(&b, "a full run");
 	} else {
 		buf_addf(&b, "%zu changed path%s (", s->pending.count,
@@ -841,7 +894,7 @@ void sync_log_status(const struct sync *s, long long now)
 		"idle", "pending", "running", "backing off", "waiting for the source",
 		"waiting for the target"
 	};
-	char ok[FORMAT_TIME_LEN], failed[FORMAT_TIME_LEN], next[64] = "";
+	char ok[FORMAT_TIME_LEN], failed[FORMAT_TIME_LEN], next[64] = "", retry[64] = "";
 
 	status_time(ok, s->last_ok_time);
 	status_time(failed, s->last_error_time);
@@ -849,9 +902,13 @@ void sync_log_status(const struct sync *s, long long now)
 		format(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);
-	log_status("status: sync %s: %s%s%s%s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
+	if (s->retry_due != SYNC_NO_DUE)
+		format(retry, sizeof retry, ", failed paths retried in %lld.%lld s",
+		    (s->retry_due > now ? s->retry_due - now : 0) / 1000,
+		    (s->retry_due > now ? s->retry_due - now : 0) % 1000 / 100);
+	log_status("status: sync %s: %s%s%s%s%s%s%s, watches: %zu%s, last ok %s, last error %s%s%s",
 	    s->label, names[s->state], s->told ? " (" : "", s->told ? s->told : "",
-	    s->told ? ")" : "", next, s->dirty ? ", changed since the run began" : "",
+	    s->told ? ")" : "", next, retry, s->dirty ? ", changed since the run began" : "",
 	    s->watcher ? watcher_count(s->watcher) : 0,
 	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",
 	    ok, failed, s->last_error ? ": " : "", s->last_error ? s->last_error : "");

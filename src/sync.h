@@ -65,6 +65,8 @@ struct sync {
 	time_t last_error_time;
 	long long full_due;	/* the next periodic full run, or SYNC_NO_DUE */
 	bool unknown;		/* what changed is not known: see the guard */
+	bool full_next;		/* recurse: false: a full run after this one */
+	long long retry_due;	/* a full run for paths that failed, or NO_DUE */
 	bool guarded;		/* this run deletes nothing: the source is empty */
 	bool stopping;		/* poni stops: flush, no retries */
 	/* The file systems the source depends on and the watched one, as
@@ -72,6 +74,7 @@ struct sync {
 	char **src_mounts;
 	dev_t src_dev;
 	ino_t src_ino;		/* 0 for a file source */
+	bool file_source;
 	/* A local target as the last successful run left it. */
 	char **dst_mounts;	/* NULL until a run found it */
 	dev_t dst_dev;

@@ -655,6 +655,12 @@ static void dir_event(struct watcher *w, size_t i, const struct inotify_event *e
 			moved_self(w, i);
 		return;		/* the parent reports the change itself */
 	}
+	/* the source directory's own mode, owner or times: only a full
+	 * run carries those (a listed "." would recurse into everything) */
+	if (!ev->len && wd == w->root && (ev->mask & IN_ATTRIB)) {
+		fn(ctx, WATCH_CHANGED, "", 0);
+		return;
+	}
 	if (!ev->len || paths_of(w, i, ev->name, rel, abs) < 0)
 		return;
 	if (excluded(w, rel, is_dir))

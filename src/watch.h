@@ -18,7 +18,8 @@ enum watch_event {
 #define WATCH_WRITTEN 2u	/* a file was written to */
 #define WATCH_CLOSED 4u		/* a file open for writing was closed */
 
-/* relpath: relative to the source directory; "" for a file source. */
+/* relpath: relative to the source directory; "" for a file source, and
+ * for a change of the source directory's own attributes. */
 typedef void watch_fn(void *ctx, enum watch_event ev, const char *relpath,
 		      unsigned flags);
 

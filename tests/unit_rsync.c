@@ -35,7 +35,7 @@ int main(void)
 	char msg[256], *s;
 	struct sync_conf c;
 	static char *ex[] = { "*.tmp", "cache dir/" };
-	struct rsync_run full = { false, false, -1, NULL }, listed = { true, false, -1, NULL };
+	struct rsync_run full = { .modify_window = -1 }, listed = { .from_list = true, .modify_window = -1 };
 
 	TEST("rsync argv: a local copy") {
 		c = base();
@@ -118,8 +118,22 @@ int main(void)
 		    "'--ignore-missing-args' '/opt/' '/opt/'");
 		free(s);
 	}
+	TEST("rsync argv: a seen change of a file source, a flat list (recurse: false)") {
+		struct rsync_run file = { .ignore_times = true, .modify_window = -1 };
+		struct rsync_run flat = { .from_list = true, .flat = true };
+		c = base();
+		c.source = "/var/log/syslog";
+		s = joined(rsync_argv(&c, &file));
+		CHECK_STR(s, "'rsync' '-az' '--ignore-times' '/var/log/syslog' '/opt/'");
+		free(s);
+		c = base();
+		s = joined(rsync_argv(&c, &flat));
+		CHECK_STR(s, "'rsync' '-az' '--ignore-times' '--files-from=-' '--from0' "
+		    "'--ignore-missing-args' '/opt/' '/opt/'");
+		free(s);
+	}
 	TEST("rsync argv: the delete guard and a coarse target's modify window") {
-		struct rsync_run r = { false, true, 1, NULL };
+		struct rsync_run r = { .guard = true, .modify_window = 1 };
 		c = base();
 		c.delete = true;
 		s = joined(rsync_argv(&c, &r));

@@ -1,0 +1,196 @@
+#!/bin/bash
+# System tests: a change poni saw is transferred, exactly. A replacement
+# that keeps size and modification time arrives for every kind of sync
+# (recurse true or false, a file source); the source directory's own
+# mode and times reach the target; a file source that goes away is
+# waited for and synced as soon as it is back, with no back-off; a path
+# that keeps failing does not hold back the changes that follow, and
+# the log names it.
+# Test functions are only called through run_test:
+# shellcheck disable=SC2317
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_faults.sh
+. "$(dirname "$0")/lib_faults.sh"
+
+# replace_same FILE TEXT: FILE's content becomes TEXT (as long as the
+# old content), with FILE's size and modification time kept, the way
+# cp -p, tar x or touch -r leave a file.
+replace_same() {
+	printf '%s' "$2" >"$T/new"
+	[ "$(stat -c %s "$T/new")" = "$(stat -c %s "$1")" ] ||
+		fail "$TEST_NAME" "test setup: '$2' is not as long as $1"
+	touch -r "$1" "$T/new"
+	mv -f "$T/new" "$1"
+}
+
+# same_size_same_time_case SRC REPLICA_FILE FILE [KEY: VALUE]...: a
+# mirror of SRC; FILE replaced with content of the same size and time;
+# the replica's copy REPLICA_FILE must follow.
+same_size_same_time_case() {
+	local src=$1 rep=$2 file=$3 mark
+	shift 3
+	{
+		echo "sync:"
+		sync_local "$src" "$T/dst" "$@"
+	} | write_conf
+	start_poni "$CONF"
+	wait_same_file "$file" "$rep" 10
+	settle
+	mark=$(log_mark)
+	replace_same "$file" "BBBBBBBB"
+	wait_same_file "$file" "$rep" 5
+	# and a second time, within the same second
+	replace_same "$file" "CCCCCCCC"
+	wait_same_file "$file" "$rep" 5
+	wait_log_since "$mark" "ok in" 5
+	stop_poni_ok TERM
+}
+
+t_same_size_same_time_recurse() {
+	mkdir -p "$T/src/sub"
+	echo AAAAAAA >"$T/src/sub/f"
+	same_size_same_time_case "$T/src/" "$T/dst/sub/f" "$T/src/sub/f"
+}
+
+t_same_size_same_time_no_recurse() {
+	mkdir -p "$T/src/sub"
+	echo AAAAAAA >"$T/src/f"
+	echo below >"$T/src/sub/g"
+	same_size_same_time_case "$T/src/" "$T/dst/f" "$T/src/f" "recurse: false"
+	assert_same_tree "$T/src" "$T/dst"
+}
+
+t_same_size_same_time_file_source() {
+	echo AAAAAAA >"$T/f"
+	same_size_same_time_case "$T/f" "$T/dst/f" "$T/f"
+}
+
+# dir_attrs DIR: mode, owner, group and modification time.
+dir_attrs() {
+	stat -c '%a %u %g %Y' "$1"
+}
+
+same_attrs() {
+	[ "$(dir_attrs "$1")" = "$(dir_attrs "$2")" ]
+}
+
+# The source directory's own mode, owner and time (chmod, chown,
+# touch -d of the source itself) reach the target directory, for both
+# source forms.
+source_attrs_case() {
+	local src=$1 rep=$2
+	mkdir -p "$T/src"
+	echo a >"$T/src/a"
+	{
+		echo "sync:"
+		sync_local "$src" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_same_tree "$T/src" "$rep" 10
+	settle
+	chmod 750 "$T/src"
+	[ "$(id -u)" = 0 ] && chown 1234:2345 "$T/src"
+	touch -d @1500000000 "$T/src"
+	wait_poni 5 same_attrs "$T/src" "$rep" ||
+		fail "$TEST_NAME" "the target directory has '$(dir_attrs "$rep")', the source '$(dir_attrs "$T/src")' (mode uid gid mtime)"
+	stop_poni_ok TERM
+}
+
+t_source_dir_attributes() {
+	source_attrs_case "$T/src/" "$T/dst"
+}
+
+t_source_dir_attributes_no_slash() {
+	source_attrs_case "$T/src" "$T/dst/src"
+}
+
+# A file source moved away (logrotate without create): poni waits for
+# it, no failed run, no back-off; the new file is synced at once.
+t_file_source_goes_and_comes_back() {
+	local mark t0
+	echo first >"$T/log"
+	{
+		echo "sync:"
+		sync_local "$T/log" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_same_file "$T/log" "$T/dst/log" 10
+	settle
+	mark=$(log_mark)
+	mv "$T/log" "$T/log.1"
+	wait_log_since "$mark" "waiting" 5
+	kill -USR1 "$PONI_PID"
+	wait_log_since "$mark" "status: sync $(ere "$T/log") -> .*: waiting for the source" 5
+	t0=$(now_us)
+	echo second >"$T/log"
+	wait_same_file "$T/log" "$T/dst/log" 3
+	assert_eq "$(count_log 'failed in|retry in' "$mark")" 0 "failed runs and retries"
+	echo "    file back to synced: $((($(now_us) - t0) / 1000)) ms"
+	stop_poni_ok TERM
+}
+
+# make_failing NAME: a path that keeps failing on the target: the
+# source has a file NAME where the replica holds a non-empty directory,
+# which rsync does not remove without delete ("could not make way for new
+# regular file", exit 23).
+make_failing() {
+	mkdir -p "$T/dst/$1/inner"
+	echo keep >"$T/dst/$1/inner/f"
+	echo file >"$T/src/$1"
+}
+
+# A path that keeps failing (rsync exit 23) does not hold back the
+# changes that follow: while its retries back off (8 s and more), a
+# new file still arrives within its interval and a bound; the log
+# names the failing path.
+t_failing_path_does_not_hold_back() {
+	local t0 ms
+	mkdir -p "$T/src" "$T/dst"
+	echo ok >"$T/src/ok"
+	make_failing bad
+	mirror_conf "delete: false" "retry_max: 60"
+	start_poni "$CONF"
+	wait_log "retry in 8\.000 s" 20
+	assert_contains "$T/poni.log" "failed in [0-9.]+ s: rsync exit 23 .*could not make way for new regular file: bad"
+	t0=$(now_us)
+	echo new >"$T/src/new"
+	wait_same_file "$T/src/new" "$T/dst/new" 3
+	ms=$((($(now_us) - t0) / 1000))
+	echo "    a new file during the back-off: synced in $ms ms"
+	# the failing path is still retried, with back-off
+	wait_log "retry in 16\.000 s" 20
+	kill -USR1 "$PONI_PID"
+	wait_log "status: .*failed paths retried in" 5
+	# fixed: the next retry makes the replica whole
+	rm -rf "$T/dst/bad"
+	kill -USR2 "$PONI_PID"
+	wait_same_tree "$T/src" "$T/dst" 5
+	stop_poni_ok TERM
+}
+
+# Many failing paths: rsync's error output is long; the log keeps its
+# first lines (the first failing path) and its summary.
+t_failing_paths_named_first() {
+	local i
+	mkdir -p "$T/src" "$T/dst"
+	for i in $(seq -w 100 199); do
+		make_failing "bad$i"
+	done
+	mirror_conf "delete: false"
+	start_poni "$CONF"
+	wait_log "failed in" 10
+	assert_contains "$T/poni.log" "failed in .*could not make way for new regular file: bad100 .*\.\.\. .*rsync error: some files/attrs were not transferred"
+	stop_poni_ok TERM
+}
+
+run_test same_size_same_time_recurse t_same_size_same_time_recurse
+run_test same_size_same_time_no_recurse t_same_size_same_time_no_recurse
+run_test same_size_same_time_file_source t_same_size_same_time_file_source
+run_test source_dir_attributes t_source_dir_attributes
+run_test source_dir_attributes_no_slash t_source_dir_attributes_no_slash
+run_test file_source_goes_and_comes_back t_file_source_goes_and_comes_back
+run_test failing_path_does_not_hold_back t_failing_path_does_not_hold_back
+run_test failing_paths_named_first t_failing_paths_named_first
+finish

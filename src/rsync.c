@@ -167,7 +167,7 @@ char *rsync_flags(const char *opts)
 char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 {
 	char **argv = NULL, *prefix, *flags = rsync_flags(s->rsync_opts);
-	const char *slash;
+	const char *slash, *name;
 	size_t n = 0, i;
 
 	push(&argv, &n, xstrdup(s->rsync));
@@ -217,6 +217,13 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 	if (r->from_list) {
 		push(&argv, &n, rsync_list_base(s, &prefix));
 		free(prefix);
+	} else if (r->via_link) {
+		/* "/a/./b/" with --relative: what b points to, as b, the way
+		 * a listed "b/x" (through the link) makes it */
+		name = strrchr(s->source, '/');
+		push(&argv, &n, xstrdup("--relative"));
+		push(&argv, &n, xasprintf("%.*s/./%s/", (int)(name - s->source), s->source,
+		    name + 1));
 	} else {
 		push(&argv, &n, xstrdup(s->source));
 	}

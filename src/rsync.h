@@ -16,6 +16,9 @@ struct rsync_run {
 	bool flat;		/* from_list without -r: the listed names only */
 	bool ignore_times;	/* a full run of a file known to have changed */
 	bool guard;		/* delete nothing (--max-delete=0) */
+	bool via_link;		/* the source "/a/b" is a symbolic link: a full
+				 * run syncs what it points to as b, as a run
+				 * of listed paths below it does */
 	int modify_window;	/* full runs: seconds, -1 for nanoseconds */
 	const char *control;	/* an ssh master's socket, or NULL */
 };

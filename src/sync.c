@@ -153,6 +153,8 @@ static void record_source(struct sync *s)
 		s->src_ino = S_ISDIR(st.st_mode) ? st.st_ino : 0;
 		s->file_source = !S_ISDIR(st.st_mode);
 	}
+	s->via_link = !s->file_source && s->conf.source[strlen(s->conf.source) - 1] != '/' &&
+	    lstat(s->conf.source, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 /* The source went away, or is not what is watched any more: wait for
@@ -343,6 +345,12 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned
 	case WATCH_SOURCE_GONE:
 		source_lost(s, now, "the source went away");
 		break;
+	case WATCH_SOURCE_RELINKED:
+		/* what it points to now is another source: all of it, and
+		 * (with delete) away with what the old one left */
+		s->relinked = true;
+		source_lost(s, now, "the source's symbolic link changed");
+		break;
 	}
 }
 
@@ -524,6 +532,7 @@ static void run(struct sync *s, long long now)
 	 * and time say */
 	r.ignore_times = full && s->file_source && !s->unknown;
 	r.flat = s->full_next;
+	r.via_link = s->via_link;
 	s->run_paths = full ? 0 : s->pending.count;
 	pathset_clear(&s->pending);
 	/* A full run for unknown changes (start, a source back, lost
@@ -638,7 +647,8 @@ void sync_on_due(struct sync *s, long long now)
 			return;
 		log_info("sync %s: the source is there", s->label);
 		unknown_changes(s);
-		if (s->conf.initial_sync) {
+		if (s->conf.initial_sync || s->relinked) {
+			s->relinked = false;
 			run(s, now);
 		} else {
 			schedule(s, SYNC_IDLE, SYNC_NO_DUE);

@@ -75,6 +75,8 @@ struct sync {
 	dev_t src_dev;
 	ino_t src_ino;		/* 0 for a file source */
 	bool file_source;
+	bool via_link;		/* "/a/b" is a link: what it points to, as b */
+	bool relinked;		/* the link was pointed elsewhere: a full run */
 	/* A local target as the last successful run left it. */
 	char **dst_mounts;	/* NULL until a run found it */
 	dev_t dst_dev;

@@ -16,7 +16,10 @@
  *
  * A file source is watched through its parent directory, filtered by
  * name, so that replacing the file by rename (editors, logrotate) is seen
- * like any write to it. */
+ * like any write to it. A source that is a symbolic link is watched
+ * where it points, and its own directory for the link's name, so that a
+ * link pointed elsewhere (current -> releases/v3) is seen as the source
+ * replaced. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +60,8 @@ struct watcher {
 	char *file_name;	/* file source: its name in dir; else NULL */
 	char *exclude_prefix;	/* "name/" when the transfer root is above dir */
 	int root;		/* wd of dir; 0 when not watched */
+	int link_wd;		/* the directory of a source that is a link */
+	char *link_name;	/* and the link's name there; else NULL */
 	struct node *nodes;	/* sorted by wd, tombstones included */
 	size_t nnodes, capnodes, ndead;
 	char *names;		/* NUL-terminated names, back to back */
@@ -541,6 +546,29 @@ next:
 	free(todo);
 }
 
+/* A source that is a symbolic link: watch its directory for the link's
+ * name (not added as a node: it is outside the tree). */
+static void watch_link(struct watcher *w)
+{
+	char *path = xstrdup(w->conf->source), *slash;
+	size_t len = strlen(path);
+	struct stat st;
+
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	free(w->link_name);
+	w->link_name = NULL;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (slash = strrchr(path, '/'))) {
+		w->link_name = xstrdup(slash + 1);
+		*(slash == path ? slash + 1 : slash) = '\0';
+		w->link_wd = inotify_add_watch(w->fd, path, IN_CREATE | IN_MOVED_TO |
+		    IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+		if (w->link_wd < 0)
+			w->link_wd = 0;
+	}
+	free(path);
+}
+
 int watcher_start(struct watcher *w)
 {
 	const char *src = w->conf->source;
@@ -555,6 +583,7 @@ int watcher_start(struct watcher *w)
 	w->dir = w->file_name = w->exclude_prefix = NULL;
 	if (stat(src, &st) < 0)
 		return -1;
+	watch_link(w);
 	if (S_ISDIR(st.st_mode)) {
 		w->dir = xstrdup(src);
 		while (len > 1 && w->dir[len - 1] == '/')
@@ -705,6 +734,11 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 				fn(ctx, WATCH_OVERFLOW, "", 0);
 				continue;
 			}
+			if (w->link_wd && ev->wd == w->link_wd) {
+				if (ev->len && strcmp(ev->name, w->link_name) == 0)
+					fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
+				continue;
+			}
 			if ((i = find(w, ev->wd)) == NONE)
 				continue;	/* a watch already forgotten */
 			if (ev->mask & IN_IGNORED) {
@@ -742,5 +776,6 @@ void watcher_free(struct watcher *w)
 	free(w->dir);
 	free(w->file_name);
 	free(w->exclude_prefix);
+	free(w->link_name);
 	free(w);
 }

@@ -10,7 +10,8 @@
 enum watch_event {
 	WATCH_CHANGED,		/* something under the source changed */
 	WATCH_OVERFLOW,		/* events were lost: sync everything */
-	WATCH_SOURCE_GONE	/* the source itself went away */
+	WATCH_SOURCE_GONE,	/* the source itself went away */
+	WATCH_SOURCE_RELINKED	/* the symbolic link that is the source changed */
 };
 
 /* What a WATCH_CHANGED was, for holding new files until they are closed. */

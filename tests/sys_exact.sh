@@ -5,7 +5,8 @@
 # mode and times reach the target; a file source that goes away is
 # waited for and synced as soon as it is back, with no back-off; a path
 # that keeps failing does not hold back the changes that follow, and
-# the log names it.
+# the log names it; a source that is a symbolic link syncs what it points
+# to, and follows the link when it is pointed elsewhere.
 # Test functions are only called through run_test:
 # shellcheck disable=SC2317
 
@@ -185,6 +186,52 @@ t_failing_paths_named_first() {
 	stop_poni_ok TERM
 }
 
+# real_dir DIR: a directory, not a symbolic link to one.
+real_dir() {
+	[ -d "$1" ] && [ ! -L "$1" ]
+}
+
+# symlink_case SRC REPLICA: the source is a symbolic link (current ->
+# releases/v2). The replica holds what it points to, as a real directory,
+# after the full run and after a run of changed paths alike; pointed
+# elsewhere (ln -sfn), the new target is synced in full and, with
+# delete, what only the old one held goes; the new target is watched.
+symlink_case() {
+	local src=$1 rep=$2
+	mkdir -p "$T/releases/v2/sub" "$T/releases/v3/sub"
+	echo two >"$T/releases/v2/a"
+	echo only-v2 >"$T/releases/v2/sub/old"
+	echo three >"$T/releases/v3/a"
+	echo only-v3 >"$T/releases/v3/c"
+	ln -s releases/v2 "$T/current"
+	{
+		echo "sync:"
+		sync_local "$src" "$T/dst"
+	} | write_conf
+	start_poni "$CONF"
+	wait_same_tree "$T/releases/v2" "$rep" 10
+	real_dir "$rep" || fail "$TEST_NAME" "after the full run $rep is not a real directory"
+	settle
+	echo new >"$T/releases/v2/sub/new"
+	wait_same_tree "$T/releases/v2" "$rep" 5
+	real_dir "$rep" || fail "$TEST_NAME" "after a run of changed paths $rep is not a real directory"
+	settle
+	ln -sfn releases/v3 "$T/current"
+	wait_same_tree "$T/releases/v3" "$rep" 5
+	real_dir "$rep" || fail "$TEST_NAME" "after the link changed $rep is not a real directory"
+	echo later >"$T/releases/v3/sub/later"
+	wait_same_tree "$T/releases/v3" "$rep" 5
+	stop_poni_ok TERM
+}
+
+t_symlink_source() {
+	symlink_case "$T/current" "$T/dst/current"
+}
+
+t_symlink_source_slash() {
+	symlink_case "$T/current/" "$T/dst"
+}
+
 run_test same_size_same_time_recurse t_same_size_same_time_recurse
 run_test same_size_same_time_no_recurse t_same_size_same_time_no_recurse
 run_test same_size_same_time_file_source t_same_size_same_time_file_source
@@ -193,4 +240,6 @@ run_test source_dir_attributes_no_slash t_source_dir_attributes_no_slash
 run_test file_source_goes_and_comes_back t_file_source_goes_and_comes_back
 run_test failing_path_does_not_hold_back t_failing_path_does_not_hold_back
 run_test failing_paths_named_first t_failing_paths_named_first
+run_test symlink_source t_symlink_source
+run_test symlink_source_slash t_symlink_source_slash
 finish

@@ -132,6 +132,24 @@ int main(void)
 		    "'--ignore-missing-args' '/opt/' '/opt/'");
 		free(s);
 	}
+	TEST("rsync argv: a source that is a symbolic link: what it points to, under its name") {
+		struct rsync_run lf = { .via_link = true, .modify_window = -1 };
+		struct rsync_run ll = { .via_link = true, .from_list = true };
+		c = base();
+		c.source = "/srv/current";
+		c.remote_path = "/backup/";
+		s = joined(rsync_argv(&c, &lf));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '--relative' '/srv/./current/' '/backup/'");
+		free(s);
+		s = joined(rsync_argv(&c, &ll));	/* "current/x" goes through the link */
+		CHECK_STR(s, "'rsync' '-az' '-r' '--ignore-times' '--files-from=-' '--from0' "
+		    "'--ignore-missing-args' '/srv/' '/backup/'");
+		free(s);
+		c.source = "/current";
+		s = joined(rsync_argv(&c, &lf));
+		CHECK_CONTAINS(s, "'--relative' '/./current/' '/backup/'");
+		free(s);
+	}
 	TEST("rsync argv: the delete guard and a coarse target's modify window") {
 		struct rsync_run r = { .guard = true, .modify_window = 1 };
 		c = base();

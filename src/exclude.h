@@ -13,4 +13,7 @@
 bool exclude_match(char *const *patterns, size_t npatterns,
 		   const char *path, bool is_dir);
 
+/* Does the one pattern match path itself, whatever its parents? */
+bool exclude_pattern(const char *pattern, const char *path, bool is_dir);
+
 #endif

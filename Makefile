@@ -30,7 +30,7 @@ UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit_mounts.c tests/unit.h
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/mounts.o \
-	src/util.o src/log.o src/format.o
+	src/exclude.o src/match.o src/util.o src/log.o src/format.o
 
 all: poni
 

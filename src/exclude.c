@@ -95,6 +95,13 @@ static bool match_any(char *const *patterns, size_t n, const char *path, bool is
 	return false;
 }
 
+char exclude_prefix(const char *value)
+{
+	if ((value[0] == '-' || value[0] == '+') && value[1] == ' ')
+		return value[0];
+	return strcmp(value, "!") == 0 ? '!' : 0;
+}
+
 bool exclude_match(char *const *patterns, size_t npatterns, const char *path, bool is_dir)
 {
 	char *copy, *p;

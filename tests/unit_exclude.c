@@ -227,6 +227,19 @@ int main(void)
 		}
 		free(longer);
 	}
+	TEST("exclude: what rsync's --exclude reads as a rule") {
+		CHECK(exclude_prefix("- a") == '-');
+		CHECK(exclude_prefix("+ a") == '+');
+		CHECK(exclude_prefix("- ") == '-');
+		CHECK(exclude_prefix("!") == '!');
+		CHECK(exclude_prefix("!a") == 0);
+		CHECK(exclude_prefix("-a") == 0);
+		CHECK(exclude_prefix("-, a") == 0);
+		CHECK(exclude_prefix("+/ a") == 0);
+		CHECK(exclude_prefix("-! a") == 0);
+		CHECK(exclude_prefix(" - a") == 0);
+		CHECK(exclude_prefix("a") == 0);
+	}
 	TEST("exclude: wildcards do not cross / in a pattern without **") {
 		CHECK(!ex("a/*.o", "a/b/c.o", 0));
 		CHECK(ex("b/*.o", "a/b/c.o", 0));

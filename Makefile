@@ -29,8 +29,10 @@ UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
 	tests/unit_exclude tests/unit_mounts
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit_mounts.c tests/unit.h
+# tests/sys_exclude.sh's helper: poni's exclude matcher against rsync
+TEST_BIN = tests/exclude_rsync
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/mounts.o \
-	src/util.o src/log.o src/format.o
+	src/exclude.o src/match.o src/util.o src/log.o src/format.o
 
 all: poni
 
@@ -64,10 +66,12 @@ tests/unit_mounts: tests/unit_mounts.c tests/unit.h src/mounts.c src/mounts.h sr
 	$(CC) $(CPPFLAGS) -DFSTAB_FILE='"tests/mounts/fstab"' -DUCI_FSTAB_FILE='"tests/mounts/uci"' \
 		$(CFLAGS) -o $@ tests/unit_mounts.c src/mounts.c src/util.o src/log.o src/format.o $(LDFLAGS)
 unit: $(UNIT)
+tests/exclude_rsync: tests/exclude_rsync.c src/exclude.o src/match.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/exclude_rsync.c src/exclude.o src/match.o $(LDFLAGS)
 
 # make check: build everything, make sure the test tools are there
 # (installed when run as root, else named), run every test.
-check: poni $(UNIT)
+check: poni $(UNIT) $(TEST_BIN)
 	@tests/deps.sh
 	@tests/run.sh
 
@@ -123,7 +127,7 @@ check-cross:
 	@tests/cross.sh x86_64 armhf aarch64
 
 clean:
-	rm -f poni $(OBJ) $(UNIT) .build-flags poni-static poni-x86_64 \
+	rm -f poni $(OBJ) $(UNIT) $(TEST_BIN) .build-flags poni-static poni-x86_64 \
 		poni-armhf poni-aarch64
 	rm -rf build
 

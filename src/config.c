@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_ini.h"
 #include "config_yaml.h"
+#include "exclude.h"
 #include "mounts.h"
 #include "rsync.h"
 #include "util.h"
@@ -344,6 +345,35 @@ static int check_word(struct config_builder *b, const char *key,
 	return 0;
 }
 
+/* A pattern reaches rsync as --exclude=PATTERN, which reads a leading
+ * "- " or "+ " or a lone "!" as a rule, not as part of a name: poni
+ * would match the name while rsync did something else. */
+static int check_exclude(struct config_builder *b, const char *v, int line)
+{
+	if (!*v)
+		return config_fail(b, line, 0, "exclude: empty pattern");
+	if (strchr(v, '\n'))
+		return config_fail(b, line, 0, "exclude: newline in pattern");
+	switch (exclude_prefix(v)) {
+	case '-':
+	case '+':
+		if (!v[2])
+			return config_fail(b, line, 0, "exclude: '%s' is an rsync rule "
+			    "without a pattern: leave it out", v);
+		if (*v == '-')
+			return config_fail(b, line, 0, "exclude: '%s': rsync reads \"- \" as "
+			    "a rule, not a name: write '%s' (or '[-]%s' for a name that "
+			    "starts so)", v, v + 2, v + 1);
+		return config_fail(b, line, 0, "exclude: '%s': rsync reads \"+ \" as an "
+		    "include rule, and poni has none: leave it out (or write '[+]%s' "
+		    "for a name that starts so)", v, v + 1);
+	case '!':
+		return config_fail(b, line, 0, "exclude: a lone '!' clears rsync's "
+		    "exclude list: leave it out (or write '[\\!]' for a file named !)");
+	}
+	return 0;
+}
+
 static int set_str(char **field, const char *v)
 {
 	free(*field);
@@ -421,10 +451,8 @@ static int set_sync_key(struct config_builder *b, struct section *s,
 	case K_MODIFY_WINDOW:
 		return parse_number(b, "modify_window", v, line, 0, 3600, &c->modify_window);
 	case K_EXCLUDE:
-		if (!*v)
-			return config_fail(b, line, 0, "exclude: empty pattern");
-		if (strchr(v, '\n'))
-			return config_fail(b, line, 0, "exclude: newline in pattern");
+		if (check_exclude(b, v, line))
+			return -1;
 		c->exclude = xrealloc(c->exclude, (c->nexclude + 1) * sizeof *c->exclude);
 		c->exclude[c->nexclude++] = xstrdup(v);
 		return 0;

@@ -1,24 +1,68 @@
-/* rsync's exclude pattern rules, as its man page gives them:
- * - a trailing "/" matches directories only;
+/* rsync's exclude rules, as its exclude.c applies a pattern given with
+ * --exclude to a path:
+ * - a trailing "/" (not the whole pattern) matches directories only,
+ *   and is dropped before the rules below;
+ * - a pattern without "*", "?" or "[" is literal, "\" included;
  * - a leading "/" anchors the pattern at the transfer root;
- * - a pattern with a "/" inside (or "**") is matched against the path's
- *   trailing components, one without against the last component only;
- * - "*" and "?" stop at "/", "**" does not;
- * - what is inside an excluded directory is excluded too. */
+ * - else a pattern without "**" matches the path's last components, as
+ *   many as it has (its "/"s plus one);
+ * - else (with "**") it matches the path from its start or after any
+ *   "/"; one that starts with "**" from the start only, but with a "/"
+ *   in front, so that a "/" right after the "**" matches there too;
+ * - a pattern that ends in "***" sees a directory with a "/" after it,
+ *   so that "/" plus "***" also matches the directory itself;
+ * - what is inside an excluded directory is excluded too.
+ * These look at the pattern's bytes: "\**" counts as "**" and "[/]" as
+ * a "/", whatever they match (see match.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "exclude.h"
 #include "match.h"
 
-static bool match_pattern(const char *pattern, const char *path, bool is_dir)
+/* The last n components of path, NULL when it has fewer. */
+static const char *last_components(const char *path, size_t n)
 {
-	size_t len = strlen(pattern);
-	char pat[4096];
-	const char *s, *slash;
-	bool pathname = true;
+	const char *s = path + strlen(path);
 
-	if (len == 0 || len >= sizeof pat)
+	while (s > path)
+		if (*--s == '/' && --n == 0)
+			return s + 1;
+	return n == 1 ? path : NULL;
+}
+
+/* With "**": path from its start, or after any "/" unless anchored;
+ * lead and tail add a "/" before and after it. */
+static bool match_starstar(const char *pat, const char *path, bool anchored,
+			   bool lead, bool tail)
+{
+	size_t len = strlen(path);
+	char *text = malloc(len + 3);
+	const char *s;
+	bool hit;
+
+	if (!text)
+		return false;
+	text[0] = '/';
+	memcpy(text + 1, path, len + 1);
+	if (tail)
+		memcpy(text + 1 + len, "/", 2);
+	s = lead ? text : text + 1;
+	hit = match_glob(pat, s);
+	while (!hit && !anchored && !lead && (s = strchr(s, '/')))
+		hit = match_glob(pat, ++s);
+	free(text);
+	return hit;
+}
+
+bool exclude_pattern(const char *pattern, const char *path, bool is_dir)
+{
+	size_t len = strlen(pattern), slashes = 0;
+	char pat[4096];
+	const char *p, *s;
+	bool anchored, wild, twostar = false;
+
+	if (len == 0 || len >= sizeof pat)	/* rsync drops one this long */
 		return false;
 	memcpy(pat, pattern, len + 1);
 	if (len > 1 && pat[len - 1] == '/') {
@@ -26,20 +70,19 @@ static bool match_pattern(const char *pattern, const char *path, bool is_dir)
 			return false;
 		pat[--len] = '\0';
 	}
-	for (s = pat; *s && pathname; s++)	/* a "**" anywhere: no pathname */
-		pathname = !(s[0] == '*' && s[1] == '*');
-	if (pat[0] == '/')
-		return match_glob(pat + 1, path, pathname);
-	if (!strchr(pat, '/') && pathname) {
-		slash = strrchr(path, '/');
-		return match_glob(pat, slash ? slash + 1 : path, pathname);
+	for (p = pat; *p; p++) {	/* not strstr: musl's is large */
+		slashes += *p == '/';
+		twostar |= p[0] == '*' && p[1] == '*';
 	}
-	for (s = path; s; s = slash ? slash + 1 : NULL) {
-		if (match_glob(pat, s, pathname))
-			return true;
-		slash = strchr(s, '/');
+	anchored = pat[0] == '/';
+	p = pat + anchored;
+	wild = strpbrk(pat, "*?[") != NULL;
+	if (!wild || !twostar) {
+		s = anchored ? path : last_components(path, slashes + 1);
+		return s && (wild ? match_glob(p, s) : strcmp(p, s) == 0);
 	}
-	return false;
+	return match_starstar(p, path, anchored, pat[0] == '*' && pat[1] == '*',
+	    is_dir && len >= 3 && strcmp(pat + len - 3, "***") == 0);
 }
 
 static bool match_any(char *const *patterns, size_t n, const char *path, bool is_dir)
@@ -47,9 +90,16 @@ static bool match_any(char *const *patterns, size_t n, const char *path, bool is
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (match_pattern(patterns[i], path, is_dir))
+		if (exclude_pattern(patterns[i], path, is_dir))
 			return true;
 	return false;
+}
+
+char exclude_prefix(const char *value)
+{
+	if ((value[0] == '-' || value[0] == '+') && value[1] == ' ')
+		return value[0];
+	return strcmp(value, "!") == 0 ? '!' : 0;
 }
 
 bool exclude_match(char *const *patterns, size_t npatterns, const char *path, bool is_dir)

@@ -13,4 +13,13 @@
 bool exclude_match(char *const *patterns, size_t npatterns,
 		   const char *path, bool is_dir);
 
+/* Does the one pattern match path itself, whatever its parents? */
+bool exclude_pattern(const char *pattern, const char *path, bool is_dir);
+
+/* What rsync's --exclude=VALUE reads at the start of VALUE as a rule
+ * rather than as the pattern: '-' for "- " (exclude what follows), '+'
+ * for "+ " (include it), '!' for a lone "!" (clear the list); 0 when
+ * VALUE is all pattern (so "-x", "-, x", "+/ x" and "!x" are). */
+char exclude_prefix(const char *value);
+
 #endif

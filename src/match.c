@@ -1,14 +1,15 @@
-/* Shell wildcard matching (see match.h). musl's fnmatch works on wide
+/* rsync's wildcard matching (see match.h). musl's fnmatch works on wide
  * characters and so pulls in its Unicode tables, about 16 KB of a
- * 64 KiB binary; exclude patterns only need this. */
+ * 64 KiB binary; and it lets no "*" cross "/" or every "*" cross it,
+ * where rsync lets "**" cross "/" and "*" not, in the same pattern. */
 #include <ctype.h>
 #include <string.h>
 
 #include "match.h"
 
-/* Is c in the class named by the len bytes at name ("digit")? An
- * unknown name matches nothing. */
-static bool in_class(const char *name, size_t len, int c)
+/* Is c in the class named by the len bytes at name ("digit")? -1 when
+ * there is no such class. */
+static int in_class(const char *name, size_t len, int c)
 {
 	static const char names[] = "alnum\0alpha\0blank\0cntrl\0digit\0graph\0"
 	    "lower\0print\0punct\0space\0upper\0xdigit";
@@ -19,101 +20,105 @@ static bool in_class(const char *name, size_t len, int c)
 		if (strlen(n) == len && memcmp(n, name, len) == 0)
 			break;
 	switch (i) {
-	case 0: return isalnum(c);
-	case 1: return isalpha(c);
+	case 0: return !!isalnum(c);
+	case 1: return !!isalpha(c);
 	case 2: return c == ' ' || c == '\t';
-	case 3: return iscntrl(c);
-	case 4: return isdigit(c);
-	case 5: return isgraph(c);
-	case 6: return islower(c);
-	case 7: return isprint(c);
-	case 8: return ispunct(c);
-	case 9: return isspace(c);
-	case 10: return isupper(c);
-	case 11: return isxdigit(c);
+	case 3: return !!iscntrl(c);
+	case 4: return !!isdigit(c);
+	case 5: return !!isgraph(c);
+	case 6: return !!islower(c);
+	case 7: return !!isprint(c);
+	case 8: return !!ispunct(c);
+	case 9: return !!isspace(c);
+	case 10: return !!isupper(c);
+	case 11: return !!isxdigit(c);
 	}
-	return false;
+	return -1;
 }
 
-/* The set whose members start at p (just after its "["): does it hold
- * c? Returns the pattern after the closing "]", or NULL when the set is
- * not closed (the "[" is then an ordinary byte). */
-static const char *match_set(const char *p, unsigned char c, bool *hit)
+/* The set whose members start at p (just after its "["): 1 when it
+ * holds c, 0 when not, -1 when it is malformed (not closed, an unknown
+ * class). *end gets the pattern after the closing "]". As in rsync: a
+ * "]" first is a member; "-" makes a range after a single member
+ * (escaped or not) unless it is last; "[:" that finds no ":]" before
+ * the next "]" is a plain "[". */
+static int match_set(const char *p, int c, const char **end)
 {
-	const char *first, *end;
-	bool neg = false, found = false;
-	unsigned char lo, hi;
+	const char *first, *close;
+	bool neg = *p == '!' || *p == '^', in = false;
+	int prev = -1, hi, k;	/* prev: the last single member, if any */
 
-	if (*p == '!' || *p == '^') {
-		neg = true;
+	if (neg)
 		p++;
-	}
-	/* a "]" first is a member, not the end */
-	for (first = p; *p != ']' || p == first;) {
+	for (first = p; *p != ']' || p == first; p++) {
 		if (!*p)
-			return NULL;
-		if (p[0] == '[' && p[1] == ':') {
-			for (end = p + 2; *end && !(end[0] == ':' && end[1] == ']'); end++)
-				;
-			if (*end) {
-				found |= in_class(p + 2, (size_t)(end - p - 2), c);
-				p = end + 2;
-				continue;
-			}
+			return -1;
+		if (*p == '\\') {
+			if (!*++p)
+				return -1;
+			prev = (unsigned char)*p;
+			in |= c == prev;
+		} else if (*p == '-' && prev >= 0 && p[1] && p[1] != ']') {
+			hi = (unsigned char)*++p;
+			if (hi == '\\' && !(hi = (unsigned char)*++p))
+				return -1;
+			in |= prev <= c && c <= hi;
+			prev = -1;
+		} else if (p[0] == '[' && p[1] == ':' && (close = strchr(p + 2, ']')) &&
+			   close > p + 2 && close[-1] == ':') {
+			if ((k = in_class(p + 2, (size_t)(close - p - 3), c)) < 0)
+				return -1;
+			in |= k;
+			p = close;
+			prev = -1;
+		} else {
+			prev = (unsigned char)*p;
+			in |= c == prev;
 		}
-		if (*p == '\\' && p[1])
-			p++;
-		lo = hi = (unsigned char)*p++;
-		if (p[0] == '-' && p[1] && p[1] != ']') {
-			p++;
-			if (*p == '\\' && p[1])
-				p++;
-			hi = (unsigned char)*p++;
-		}
-		if (lo <= c && c <= hi)
-			found = true;
 	}
-	*hit = found != neg;
-	return p + 1;
+	*end = p + 1;
+	return in != neg;
 }
 
-/* One backtracking point, the last "*", is enough: a later "*" can take
- * up whatever an earlier one would. With pathname no "*" can take a "/",
- * so when the last one would have to, nothing can match. */
-bool match_glob(const char *p, const char *s, bool pathname)
+/* Iterative, with two points to go back to: the last star, and the
+ * last "**". A "*" after a "**" that would have to take a "/" cannot,
+ * and no earlier "*" since that "**" can either: the "**" takes one
+ * more byte instead. Out of text, giving any star more cannot help. */
+bool match_glob(const char *p, const char *s)
 {
-	const char *star_p = NULL, *star_s = NULL, *next;
-	unsigned char c;
-	bool hit;
+	const char *star_p = NULL, *star_s = NULL, *any_p = NULL, *any_s = NULL;
+	const char *next;
+	bool any = false;	/* the last star is a "**" */
+	int c, r;
 
 	for (;;) {
 		c = (unsigned char)*s;
 		switch (*p) {
 		case '*':
-			while (*++p == '*')
-				;
+			any = p[1] == '*';
+			while (*p == '*')
+				p++;
 			star_p = p;
 			star_s = s;
+			if (any) {
+				any_p = p;
+				any_s = s;
+			}
 			continue;
 		case '?':
-			if (!c || (pathname && c == '/'))
+			if (!c || c == '/')
 				break;
 			p++;
 			s++;
 			continue;
 		case '[':
-			if (!c || (pathname && c == '/'))
+			if (!c || c == '/')
 				break;
-			if ((next = match_set(p + 1, c, &hit))) {
-				if (!hit)
-					break;
-				p = next;
-				s++;
-				continue;
-			}
-			if (c != '[')
+			if ((r = match_set(p + 1, c, &next)) < 0)
+				return false;	/* a malformed set never matches */
+			if (!r)
 				break;
-			p++;
+			p = next;
 			s++;
 			continue;
 		case '\\':
@@ -133,10 +138,17 @@ bool match_glob(const char *p, const char *s, bool pathname)
 			s++;
 			continue;
 		}
-		/* no match here: let the last "*" take one more byte */
-		if (!star_p || !*star_s || (pathname && *star_s == '/'))
+		if (!c || !star_p)
 			return false;
-		p = star_p;
-		s = ++star_s;
+		if (!any && *star_s != '/') {	/* the last "*" takes one more byte */
+			p = star_p;
+			s = ++star_s;
+			continue;
+		}
+		if (!any_p)
+			return false;
+		p = star_p = any_p;	/* the last "**" takes one more byte */
+		s = star_s = ++any_s;
+		any = true;
 	}
 }

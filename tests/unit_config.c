@@ -338,6 +338,26 @@ int main(void)
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude: {a: b}\n", 4, "single value");
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    rsync_opts: azQ\n", 4, "'Q'");
 	}
+	TEST("config refused: exclude values that rsync reads as rules") {
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude: ['*.o', '- core']\n", 4,
+		    "exclude: '- core': rsync reads \"- \" as a rule, not a name: "
+		    "write 'core' (or '[-] core' for a name that starts so)");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude:\n      - '+ *.c'\n", 5,
+		    "exclude: '+ *.c': rsync reads \"+ \" as an include rule, and poni has "
+		    "none: leave it out (or write '[+] *.c' for a name that starts so)");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude: '!'\n", 4,
+		    "exclude: a lone '!' clears rsync's exclude list: leave it out "
+		    "(or write '[\\!]' for a file named !)");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    exclude: '- '\n", 4,
+		    "exclude: '- ' is an rsync rule without a pattern: leave it out");
+		REFUSED("defaults:\n  exclude: '+ a'\nsync:\n  /a: {remote_path: /b}\n", 2, "'+ a'");
+	}
+	TEST("config: exclude values that only look like rsync rules") {
+		c = parse("sync:\n  /a:\n    remote_path: /b\n"
+		    "    exclude: ['!a', '-a', '+a', '-, a', '+/ a', ' - a', '[-] a']\n", 0);
+		CHECK(c && c->syncs[0].nexclude == 7);
+		config_free(c);
+	}
 	TEST("config refused: hostile host, user and path values") {
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_host: -oProxyCommand=x\n", 4, "starts with '-'");
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    remote_user: \"a b\"\n", 4, "contains a space");

@@ -14,14 +14,17 @@ cc_san() {
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer "$@"
 }
-core="src/format.c src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c src/rsync.c src/mounts.c"
+core="src/format.c src/log.c src/util.c src/yaml.c src/config.c src/config_yaml.c src/config_ini.c
+	src/rsync.c src/mounts.c src/exclude.c src/match.c"
 # shellcheck disable=SC2086
 if ! { cc_san -o "$work/poni" src/*.c &&
 	cc_san -o "$work/unit_format" tests/unit_format.c src/format.c &&
 	cc_san -o "$work/unit_yaml" tests/unit_yaml.c src/yaml.c src/format.c &&
 	cc_san -o "$work/unit_config" tests/unit_config.c $core &&
 	cc_san -o "$work/unit_rsync" tests/unit_rsync.c $core src/spawn.c &&
-	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c src/match.c; } \
+	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c src/match.c &&
+	cc_san -DFSTAB_FILE='"tests/mounts/fstab"' -DUCI_FSTAB_FILE='"tests/mounts/uci"' \
+		-o "$work/unit_mounts" tests/unit_mounts.c src/mounts.c src/util.c src/log.c src/format.c; } \
 	>"$work/build.log" 2>&1; then
 	sed 's/^/    | /' "$work/build.log"
 	echo "FAIL asan_build: poni does not build with -fsanitize=address,undefined"
@@ -35,7 +38,7 @@ UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/reports/ubsan"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
 failed=0
-for t in unit_format unit_yaml unit_config unit_rsync unit_exclude; do
+for t in unit_format unit_yaml unit_config unit_rsync unit_exclude unit_mounts; do
 	if "$work/$t" >"$work/$t.out" 2>&1; then
 		echo "PASS asan_$t"
 	else
@@ -47,7 +50,7 @@ done
 
 # The system tests print their own PASS/FAIL lines, renamed here so that
 # they count as the sanitizer build's.
-for t in ${ASAN_SYSTEM_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_ssh.sh sys_tree.sh}; do
+for t in ${ASAN_SYSTEM_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_ssh.sh sys_tree.sh sys_exact.sh}; do
 	[ -f "tests/$t" ] || continue
 	PONI="$work/poni" bash "tests/$t" </dev/null 2>&1 |
 		sed -e 's/^PASS /PASS asan_/' -e 's/^FAIL /FAIL asan_/' -e 's/^SKIP /SKIP asan_/'

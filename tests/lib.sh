@@ -532,18 +532,25 @@ stop_sshd() {
 
 # --- cleanup -------------------------------------------------------------------
 
+# stop_poni_tree: stop the poni started by start_poni (SIGTERM) and
+# whatever it left running (SIGKILL).
+stop_poni_tree() {
+	local pids
+	[ -n "$PONI_PID" ] || return 0
+	pids=$(descendants "$PONI_PID")
+	stop_pids TERM "$PONI_PID"
+	# shellcheck disable=SC2086 # one pid a word
+	[ -n "$pids" ] && stop_pids KILL $pids
+	wait "$PONI_PID" 2>/dev/null
+	PONI_PID=
+}
+
 # Run at the end of every test (its subshell's EXIT trap): stop poni and
 # what it left, stop sshd, remove the workspace.
 cleanup() {
 	local st=$? pids
 	trap - EXIT
-	if [ -n "$PONI_PID" ]; then
-		pids=$(descendants "$PONI_PID")
-		stop_pids TERM "$PONI_PID"
-		# shellcheck disable=SC2086 # one pid a word
-		[ -n "$pids" ] && stop_pids KILL $pids
-		wait "$PONI_PID" 2>/dev/null
-	fi
+	stop_poni_tree
 	stop_sshd
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		# Anything still running with the workspace in its command line

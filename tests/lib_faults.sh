@@ -59,6 +59,17 @@ fail_mirror() {
 	fail "$TEST_NAME" "replica $2 $3"
 }
 
+# elapsed US0: seconds (3 decimals) since US0 (a now_us value).
+elapsed() {
+	local d=$(($(now_us) - $1))
+	printf '%d.%03d\n' $((d / 1000000)) $((d % 1000000 / 1000))
+}
+
+# in_range X LO HI: LO <= X <= HI (decimal numbers).
+in_range() {
+	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
+}
+
 # --- configs ---------------------------------------------------------------
 
 # sync_ssh SRC DST [KEY: VALUE]...: the same over ssh to the test's sshd

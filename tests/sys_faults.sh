@@ -22,17 +22,6 @@
 
 LIMIT=30
 
-# elapsed US0: seconds (3 decimals) since US0 (a now_us value).
-elapsed() {
-	local d=$(($(now_us) - $1))
-	printf '%d.%03d\n' $((d / 1000000)) $((d % 1000000 / 1000))
-}
-
-# in_range X LO HI: LO <= X <= HI (decimal numbers).
-in_range() {
-	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
-}
-
 # gaps_within FROM_US TO_US LO HI: every gap between wrapper calls in the
 # time range is LO..HI seconds; fails the test with the gaps if not.
 gaps_within() {

@@ -51,16 +51,9 @@ need_cmds() {
 # running rsync keeps a file system busy), then the mounts, the loop
 # devices, the namespace, then lib.sh's cleanup with the test's status.
 mounts_exit() {
-	local st=$? i pids
+	local st=$? i
 	trap - EXIT
-	if [ -n "$PONI_PID" ]; then
-		pids=$(descendants "$PONI_PID")
-		stop_pids TERM "$PONI_PID"
-		# shellcheck disable=SC2086 # one pid a word
-		[ -n "$pids" ] && stop_pids KILL $pids
-		wait "$PONI_PID" 2>/dev/null
-		PONI_PID=
-	fi
+	stop_poni_tree
 	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
 		unmount_all "${MOUNTS[i]}"
 	done
@@ -288,16 +281,6 @@ full_runs_since() {
 }
 wait_full_run() {
 	wait_poni 5 full_runs_since "$1" "$2" || fail "$TEST_NAME" "no full run logged $3"
-}
-
-# elapsed US0: seconds (3 decimals) since US0 (a now_us value).
-elapsed() {
-	local d=$(($(now_us) - $1))
-	printf '%d.%03d\n' $((d / 1000000)) $((d % 1000000 / 1000))
-}
-
-in_range() {
-	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
 }
 
 # --- a source on a mount -------------------------------------------------------
@@ -729,6 +712,22 @@ t_sigterm_during_long_transfer_keeps_old_copy() {
 # A local exFAT target (exfat-fuse; whole-second mtimes): a second full
 # run, after a restart and by SIGUSR2, transfers no file. A same-size
 # rewrite while watched still is.
+# full_run_copies_nothing WHAT CMD...: CMD makes a full run, after
+# which rsync's log (the wrapper's --log-file) lists no transferred file.
+full_run_copies_nothing() {
+	local what=$1 rmark mark
+	shift
+	rmark=$(rsync_log_mark)
+	mark=$(log_mark)
+	"$@"
+	wait_log_since "$mark" "ok in [0-9.]+ s \(full\)" 10
+	if [ -n "$(transferred "$rmark")" ]; then
+		transferred "$rmark" | detail
+		fail "$TEST_NAME" "the full run $what copied unchanged files again"
+	fi
+	settle
+}
+
 t_exfat_target_second_full_run_sends_nothing() {
 	local mark rmark b=$T/mnt/backup
 	root_test
@@ -757,26 +756,9 @@ t_exfat_target_second_full_run_sends_nothing() {
 	stop_poni_ok TERM
 
 	# a restart: its initial (full) run copies nothing
-	rmark=$(rsync_log_mark)
-	mark=$(log_mark)
-	start_poni "$CONF"
-	wait_log_since "$mark" "ok in [0-9.]+ s \(full\)" 10
-	if [ -n "$(transferred "$rmark")" ]; then
-		transferred "$rmark" | detail
-		fail "$TEST_NAME" "the full run after a restart copied unchanged files again"
-	fi
-	settle
-
+	full_run_copies_nothing "after a restart" start_poni "$CONF"
 	# SIGUSR2: the same
-	rmark=$(rsync_log_mark)
-	mark=$(log_mark)
-	usr2
-	wait_log_since "$mark" "ok in [0-9.]+ s \(full\)" 10
-	if [ -n "$(transferred "$rmark")" ]; then
-		transferred "$rmark" | detail
-		fail "$TEST_NAME" "the full run by SIGUSR2 copied unchanged files again"
-	fi
-	settle
+	full_run_copies_nothing "by SIGUSR2" usr2
 
 	# a same-size rewrite while watched arrives
 	rmark=$(rsync_log_mark)

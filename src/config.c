@@ -209,15 +209,18 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 	struct section *s;
 	size_t i;
 
-	b->cur = sec;
+	/* the section changes only once it is accepted: a caller that goes
+	 * on after a refusal must not write into another one */
 	if (sec == SEC_DEFAULTS) {
 		if (b->defaults_line)
 			return config_fail(b, line, 0,
 			    "defaults given twice (first on line %d): merge them", b->defaults_line);
 		b->defaults_line = line;
 	}
-	if (sec != SEC_SYNC)
+	if (sec != SEC_SYNC) {
+		b->cur = sec;
 		return 0;
+	}
 	for (i = 0; i < b->nsyncs; i++)
 		if (strcmp(b->syncs[i].c.name, name) == 0)
 			return config_fail(b, line, 0,
@@ -230,6 +233,7 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 	memset(s, 0, sizeof *s);
 	s->c.name = xstrdup(name);
 	s->c.line = line;
+	b->cur = sec;
 	return 0;
 }
 

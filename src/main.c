@@ -283,6 +283,18 @@ static void daemonize(void)
 	close(fd);
 }
 
+/* Started with stdin, stdout or stderr closed, the first files poni
+ * opens would take their numbers, and a log line meant for stderr could
+ * land in the self-pipe or an inotify fd: hold them with /dev/null. */
+static void std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			_exit(1);
+}
+
 int main(int argc, char *argv[])
 {
 	/* static: absolute() may allocate the paths for the whole run */
@@ -292,6 +304,7 @@ int main(int argc, char *argv[])
 	struct config *cfg;
 	struct daemon d = { 0 };
 
+	std_fds();
 	if ((status = parse_options(argc, argv, &o)) >= 0)
 		return status;
 

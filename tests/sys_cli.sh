@@ -448,9 +448,31 @@ run_test once_unwritable_target_exits_1 t_once_unwritable_target_exits_1
 run_test dry_run_logs_argv_copies_nothing t_dry_run_logs_argv_copies_nothing
 run_test log_file_line_format t_log_file_line_format
 run_test sigterm_exits_0 t_sigterm_exits_0
+# Started with stdin, stdout and stderr closed (as a careless init might):
+# poni holds them with /dev/null, so its log file, self-pipe and inotify
+# fds get other numbers, and it mirrors as usual.
+t_closed_std_fds() {
+	local pid fd
+	mkdir -p "$T/src"
+	echo a >"$T/src/a"
+	mirror_conf "log: $T/file.log"
+	perl -e 'exec { $ARGV[0] } @ARGV or die' "$PONI" -c "$CONF" <&- >&- 2>&- &
+	pid=$!
+	PONI_PID=$pid
+	wait_poni 10 same_tree "$T/src" "$T/dst" || fail "$TEST_NAME" "no initial sync"
+	for fd in 0 1 2; do
+		assert_eq "$(readlink "/proc/$pid/fd/$fd")" /dev/null "fd $fd"
+	done
+	echo b >"$T/src/b"
+	wait_same_tree "$T/src" "$T/dst" 10
+	assert_contains "$T/file.log" ": ok in "
+	stop_poni_ok TERM
+}
+
 run_test sigint_exits_0 t_sigint_exits_0
 run_test sigterm_during_run_leaves_no_child t_sigterm_during_run_leaves_no_child
 run_test sigint_during_run_leaves_no_child t_sigint_during_run_leaves_no_child
 run_test pidfile_written_locked_removed t_pidfile_written_locked_removed
 run_test daemon_detaches t_daemon_detaches
+run_test closed_std_fds t_closed_std_fds
 finish

@@ -474,6 +474,16 @@ int main(void)
 			unlink(key);
 		}
 	}
+	TEST("config: a refused section is not entered, so going on cannot write past it") {
+		struct config_builder *b = config_builder_new("t.yml");
+		CHECK(config_begin(b, SEC_SYNC, "", 1) < 0);
+		CHECK_CONTAINS(config_error(b), "t.yml:1: a sync needs");
+		config_set(b, "remote_path", "/x", 2);	/* syncs[-1] before */
+		CHECK(config_begin(b, SEC_SYNC, "/a", 3) == 0);
+		CHECK(config_begin(b, SEC_SYNC, "/a", 4) < 0);
+		CHECK(config_set(b, "remote_path", "/b", 5) == 0);
+		config_builder_free(b);
+	}
 	TEST("config: sync_summary names source, target and options") {
 		c = parse(spec_example, 0);
 		if (c) {

@@ -64,7 +64,8 @@ static int feed_syncs(struct config_builder *b, const struct ynode *syncs)
 	const struct ynode *s;
 
 	if (is_nothing(syncs))
-		return 0;	/* the builder reports "no syncs" */
+		return config_fail(b, syncs->line, 0,
+		    "sync is empty: add at least one source path (or name) under it");
 	if (syncs->type != YN_MAP)
 		return config_fail(b, syncs->line, syncs->col,
 		    "sync must be a mapping: one source path (or name) per key");

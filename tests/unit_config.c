@@ -376,6 +376,8 @@ int main(void)
 		REFUSED("sync:\n  /a:\n    interval: 1\n", 2, "remote_path is missing");
 		REFUSED("sync:\n  /a:\n    remote_host: web9\n    remote_path: /b\n", 2, "priv_key is missing");
 		REFUSED("log: stdout\n", 0 /* no line */, "no syncs");
+		REFUSED("log: stdout\nsync: []\n", 2, "sync is empty");
+		REFUSED("sync:\n", 1, "sync is empty");
 	}
 	TEST("config refused: structure errors") {
 		REFUSED("sync:\n  relative/dir: {remote_path: /b}\n", 2, "absolute path");

@@ -663,7 +663,9 @@ t_full_target_keeps_old_copy() {
 	wait_same_file "$T/src/big" "$b/big" 10
 	settle
 	mark=$(log_mark)
-	head -c 3000000 /dev/urandom >"$T/src/big"
+	# made aside and renamed in (see the SIGTERM test below)
+	head -c 3000000 /dev/urandom >"$T/big.new"
+	mv "$T/big.new" "$T/src/big"
 	wait_log_since "$mark" ": failed in " 10
 	cmp -s "$T/old" "$b/big" ||
 		fail "$TEST_NAME" "after the failed run the target's big is not the old copy ($(stat -c %s "$b/big" 2>&1) bytes)"
@@ -693,7 +695,11 @@ t_sigterm_during_long_transfer_keeps_old_copy() {
 	start_poni "$CONF"
 	wait_same_file "$T/src/big" "$T/dst/big" 10
 	settle
-	head -c 20000000 /dev/urandom >"$T/src/big"
+	# made aside and renamed in: a file still being written would be
+	# copied as it stands (a good copy of what was there), and a later
+	# stop would then keep that, not the old copy
+	head -c 20000000 /dev/urandom >"$T/big.new"
+	mv "$T/big.new" "$T/src/big"
 	wait_poni 10 has_big_temp || fail "$TEST_NAME" "rsync did not start on the new version"
 	t0=$(now_us)
 	stop_poni TERM
@@ -709,9 +715,6 @@ t_sigterm_during_long_transfer_keeps_old_copy() {
 
 # --- coarse timestamps -----------------------------------------------------------------
 
-# A local exFAT target (exfat-fuse; whole-second mtimes): a second full
-# run, after a restart and by SIGUSR2, transfers no file. A same-size
-# rewrite while watched still is.
 # full_run_copies_nothing WHAT CMD...: CMD makes a full run, after
 # which rsync's log (the wrapper's --log-file) lists no transferred file.
 full_run_copies_nothing() {
@@ -728,6 +731,9 @@ full_run_copies_nothing() {
 	settle
 }
 
+# A local exFAT target (exfat-fuse; whole-second mtimes): a second full
+# run, after a restart and by SIGUSR2, transfers no file. A same-size
+# rewrite while watched still is.
 t_exfat_target_second_full_run_sends_nothing() {
 	local mark rmark b=$T/mnt/backup
 	root_test

@@ -581,20 +581,19 @@ static void run(struct sync *s, long long now)
 	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 }
 
+/* The earlier of two due times (SYNC_NO_DUE: none). */
+static long long earlier(long long a, long long b)
+{
+	return a == SYNC_NO_DUE || (b != SYNC_NO_DUE && b < a) ? b : a;
+}
+
 long long sync_next_due(const struct sync *s)
 {
-	long long next = s->due;
+	long long next = earlier(earlier(s->due, s->rescan_due), earlier(s->full_due, s->retry_due));
 	size_t i;
 
-	if (s->rescan_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->rescan_due < next))
-		next = s->rescan_due;
-	if (s->full_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->full_due < next))
-		next = s->full_due;
-	if (s->retry_due != SYNC_NO_DUE && (next == SYNC_NO_DUE || s->retry_due < next))
-		next = s->retry_due;
 	for (i = 0; i < s->nheld; i++)
-		if (next == SYNC_NO_DUE || s->held[i].until < next)
-			next = s->held[i].until;
+		next = earlier(next, s->held[i].until);
 	return next;
 }
 

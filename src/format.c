@@ -27,15 +27,81 @@ static void pad(struct out *o, char c, size_t k)
 		put(o, &c, 1);
 }
 
+/* A conversion's spec, as read from just past its '%'. */
+struct spec {
+	int left, zero;		/* the flags - and 0 */
+	int width_arg;		/* width *: an int argument */
+	size_t width;
+	int prec_arg;		/* precision .*: an int argument */
+	int prec;		/* -1: none */
+	int size;		/* 0 int, 1 long, 2 long long, 3 size_t */
+	char conv;		/* '\0': not one of ours */
+};
+
+/* Read the spec at f (just past the '%'); returns where it ends. */
+static const char *read_spec(const char *f, struct spec *sp)
+{
+	const char *start = f;
+
+	*sp = (struct spec){ .prec = -1 };
+	for (; *f == '-' || *f == '0'; f++) {
+		if (*f == '-')
+			sp->left = 1;
+		else
+			sp->zero = 1;
+	}
+	if (*f == '*') {
+		sp->width_arg = 1;
+		f++;
+	}
+	for (; *f >= '0' && *f <= '9'; f++)
+		sp->width = sp->width * 10 + (size_t)(*f - '0');
+	if (*f == '.') {
+		sp->prec = 0;
+		if (*++f == '*') {
+			sp->prec_arg = 1;
+			f++;
+		}
+		for (; *f >= '0' && *f <= '9'; f++)
+			sp->prec = sp->prec * 10 + (*f - '0');
+	}
+	if (*f == 'z') {
+		sp->size = 3;
+		f++;
+	}
+	for (; *f == 'l' && sp->size < 2; f++)
+		sp->size++;
+	sp->conv = *f;
+	/* a size only on a number (no %ls, %lc), and %% bare */
+	if (!*f || !strchr(sp->size ? "diouxX" : "diouxXcs%", *f) ||
+	    (*f == '%' && f != start))
+		sp->conv = '\0';
+	return *f ? f + 1 : f;
+}
+
+const char *format_unsupported(const char *f)
+{
+	struct spec sp;
+	const char *next;
+
+	for (; (f = strchr(f, '%')); f = next) {
+		next = read_spec(f + 1, &sp);
+		if (!sp.conv)
+			return f;
+	}
+	return NULL;
+}
+
 int vformat(char *out, size_t len, const char *f, va_list ap)
 {
 	struct out o = { out, len ? len - 1 : 0, 0 };
-	char digits[24], sign, conv, *d;
-	const char *spec, *s;
+	char digits[24], sign, *d;
+	const char *s;
 	size_t width, k, zeros;
-	int prec, size, left, zero, base;
+	int prec, base;
 	unsigned long long u;
 	long long v;
+	struct spec sp;
 
 	while (*f) {
 		if (*f != '%') {
@@ -44,52 +110,31 @@ int vformat(char *out, size_t len, const char *f, va_list ap)
 			f += k;
 			continue;
 		}
-		spec = f++;
-		left = zero = 0;
-		for (; *f == '-' || *f == '0'; f++) {
-			if (*f == '-')
-				left = 1;
-			else
-				zero = 1;
+		f = read_spec(f + 1, &sp);
+		if (!sp.conv) {
+			/* its argument's type is unknown, and so are the
+			 * places of all the later ones: stop here */
+			put(&o, "%?", 2);
+			break;
 		}
-		width = 0;
-		if (*f == '*') {
+		width = sp.width;
+		if (sp.width_arg) {
 			prec = va_arg(ap, int);	/* as a width */
 			if (prec < 0) {
-				left = 1;
+				sp.left = 1;
 				prec = -prec;
 			}
 			width = (size_t)prec;
-			f++;
 		}
-		for (; *f >= '0' && *f <= '9'; f++)
-			width = width * 10 + (size_t)(*f - '0');
-		prec = -1;
-		if (*f == '.') {
-			prec = 0;
-			if (*++f == '*') {
-				prec = va_arg(ap, int);	/* < 0: as if none */
-				f++;
-			}
-			for (; *f >= '0' && *f <= '9'; f++)
-				prec = prec * 10 + (*f - '0');
-		}
-		size = 0;		/* 1 long, 2 long long, 3 size_t */
-		if (*f == 'z') {
-			size = 3;
-			f++;
-		}
-		for (; *f == 'l' && size < 2; f++)
-			size++;
-		conv = *f ? *f++ : '\0';
+		prec = sp.prec_arg ? va_arg(ap, int) : sp.prec;	/* < 0: none */
 		sign = 0;
 		base = 10;
-		switch (conv) {
+		switch (sp.conv) {
 		case 'd':
 		case 'i':
-			v = size == 2 ? va_arg(ap, long long) :
-			    size == 1 ? va_arg(ap, long) :
-			    size == 3 ? va_arg(ap, ssize_t) : va_arg(ap, int);
+			v = sp.size == 2 ? va_arg(ap, long long) :
+			    sp.size == 1 ? va_arg(ap, long) :
+			    sp.size == 3 ? va_arg(ap, ssize_t) : va_arg(ap, int);
 			if (v < 0)
 				sign = '-';
 			u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
@@ -103,29 +148,29 @@ int vformat(char *out, size_t len, const char *f, va_list ap)
 			/* fall through */
 		case 'u':
 		unsigned_number:
-			u = size == 2 ? va_arg(ap, unsigned long long) :
-			    size == 1 ? va_arg(ap, unsigned long) :
-			    size == 3 ? va_arg(ap, size_t) : va_arg(ap, unsigned);
+			u = sp.size == 2 ? va_arg(ap, unsigned long long) :
+			    sp.size == 1 ? va_arg(ap, unsigned long) :
+			    sp.size == 3 ? va_arg(ap, size_t) : va_arg(ap, unsigned);
 		number:
 			d = digits + sizeof digits;
 			for (; u || (d == digits + sizeof digits && prec != 0); u /= (unsigned)base)
-				*--d = (conv == 'X' ? "0123456789ABCDEF" :
+				*--d = (sp.conv == 'X' ? "0123456789ABCDEF" :
 				    "0123456789abcdef")[u % (unsigned)base];
 			k = (size_t)(digits + sizeof digits - d);
 			/* a precision is the least number of digits */
 			zeros = prec > 0 && (size_t)prec > k ? (size_t)prec - k : 0;
 			k += zeros + (sign != 0);
-			if (zero && !left && prec < 0 && width > k) {
+			if (sp.zero && !sp.left && prec < 0 && width > k) {
 				zeros += width - k;
 				k = width;
 			}
-			if (!left && width > k)
+			if (!sp.left && width > k)
 				pad(&o, ' ', width - k);
 			if (sign)
 				put(&o, &sign, 1);
 			pad(&o, '0', zeros);
 			put(&o, d, (size_t)(digits + sizeof digits - d));
-			if (left && width > k)
+			if (sp.left && width > k)
 				pad(&o, ' ', width - k);
 			continue;
 		case 'c':
@@ -139,18 +184,15 @@ int vformat(char *out, size_t len, const char *f, va_list ap)
 			for (k = 0; s[k] && (prec < 0 || k < (size_t)prec); k++)
 				;
 			break;
-		case '%':
+		default:	/* %% */
 			s = "%";
 			k = 1;
 			break;
-		default:		/* not one of ours: as it stands */
-			put(&o, spec, (size_t)(f - spec));
-			continue;
 		}
-		if (!left && width > k)
+		if (!sp.left && width > k)
 			pad(&o, ' ', width - k);
 		put(&o, s, k);
-		if (left && width > k)
+		if (sp.left && width > k)
 			pad(&o, ' ', width - k);
 	}
 	if (len)

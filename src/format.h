@@ -14,12 +14,17 @@
  * len is 0), returns the length the whole result has (or -1 with
  * errno EOVERFLOW past INT_MAX). Conversions: d i u o x X c s % with
  * the flags - and 0, a width and a precision (digits or *), and the
- * sizes l, ll and z. A NULL string prints "(null)". Anything else
- * (%g, %p, %hd, %+d, ...) is copied as it stands, its argument left
- * unread: the compiler checks the arguments, tests/unit_format the
- * conversions. */
+ * sizes l, ll and z on the numbers. A NULL string prints "(null)".
+ * Anything else (%g, %p, %hd, %+d, %ls, ...) ends the output with "%?":
+ * its argument's type, and so the place of every later one, is not
+ * known. The compiler checks the arguments; tests/unit_format checks
+ * every format string in src/ with format_unsupported. */
 int vformat(char *out, size_t len, const char *fmt, va_list ap) PRINTF(3, 0);
 int format(char *out, size_t len, const char *fmt, ...) PRINTF(3, 4);
+
+/* The '%' of fmt's first conversion that format() does not do, or
+ * NULL when it does them all. */
+const char *format_unsupported(const char *fmt);
 
 /* Format and write to fd in one write(2) where it can (a long result
  * is formatted into an allocated buffer). 0, or -1 with errno. */

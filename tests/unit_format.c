@@ -1,5 +1,7 @@
 /* format.c: every conversion poni uses, compared with the C library's
  * snprintf; truncation, the return value, NULL strings, fd output. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -54,6 +56,230 @@ static int (*volatile libc_snprintf)(char *, size_t, const char *, ...) = snprin
 static const char *volatile null_string = NULL;
 static const char *volatile trailing_percent = "50%";
 static const char *volatile zero_and_precision = "[%05.3d]";
+
+/* --- the format strings of src/ -------------------------------------------
+ * A small C lexer turns each file of src/ into tokens (identifiers, string
+ * literals, numbers, single punctuation characters), comments dropped. The
+ * functions declared with PRINTF(fmt, first) are the format functions; in
+ * every call of one, the string literals of the format argument (adjacent
+ * ones joined, each branch of a ?: on its own) must pass
+ * format_unsupported. A format that is no literal (fmt passed on to
+ * vformat) is checked at the calls that give it. */
+
+enum { TOK_ID, TOK_STR, TOK_NUM, TOK_PUNCT };
+
+struct tok {
+	int kind;
+	char *text;		/* a string literal's without its quotes */
+	int line;
+};
+
+struct file_toks {
+	char *path;
+	struct tok *t;
+	size_t n;
+};
+
+struct scan {
+	struct file_toks *files;
+	size_t nfiles;
+	char **funcs;		/* declared with PRINTF(fmt_arg, ...) */
+	int *fmt_arg;
+	size_t nfuncs;
+	int strings, bad;
+};
+
+static void *xmem(void *p)
+{
+	if (!p) {
+		perror("unit_format");
+		exit(2);
+	}
+	return p;
+}
+
+static void add_tok(struct file_toks *f, int kind, const char *s, size_t n, int line)
+{
+	struct tok *t;
+
+	f->t = xmem(realloc(f->t, (f->n + 1) * sizeof *f->t));
+	t = &f->t[f->n++];
+	t->kind = kind;
+	t->text = xmem(strndup(s, n));
+	t->line = line;
+}
+
+static void lex(struct file_toks *f, const char *s)
+{
+	const char *start;
+	int line = 1;
+	char q;
+
+	while (*s) {
+		start = s;
+		if (*s == '\n') {
+			line++;
+			s++;
+		} else if (isspace((unsigned char)*s)) {
+			s++;
+		} else if (s[0] == '/' && s[1] == '*') {
+			for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++)
+				line += *s == '\n';
+			s += *s ? 2 : 0;
+		} else if (s[0] == '/' && s[1] == '/') {
+			while (*s && *s != '\n')
+				s++;
+		} else if (*s == '"' || *s == '\'') {
+			for (q = *s++, start = s; *s && *s != q; s++) {
+				if (*s == '\\' && s[1])
+					s++;
+				line += *s == '\n';
+			}
+			add_tok(f, q == '"' ? TOK_STR : TOK_NUM, start, (size_t)(s - start), line);
+			s += *s ? 1 : 0;
+		} else if (isalnum((unsigned char)*s) || *s == '_') {
+			while (isalnum((unsigned char)*s) || *s == '_' || *s == '.')
+				s++;
+			add_tok(f, isdigit((unsigned char)*start) ? TOK_NUM : TOK_ID,
+			    start, (size_t)(s - start), line);
+		} else {
+			add_tok(f, TOK_PUNCT, s++, 1, line);
+		}
+	}
+}
+
+static int is(const struct file_toks *f, size_t i, int kind, const char *text)
+{
+	return i < f->n && f->t[i].kind == kind && (!text || strcmp(f->t[i].text, text) == 0);
+}
+
+/* "NAME(...) PRINTF(N, M)": NAME takes its format as argument N. */
+static void find_format_functions(struct scan *sc, const struct file_toks *f)
+{
+	size_t i, j;
+	int depth;
+
+	for (i = 1; i + 5 < f->n; i++) {
+		if (!is(f, i, TOK_ID, "PRINTF") || !is(f, i + 1, TOK_PUNCT, "(") ||
+		    !is(f, i + 2, TOK_NUM, NULL) || !is(f, i - 1, TOK_PUNCT, ")"))
+			continue;
+		for (j = i - 1, depth = 0; j > 0; j--) {
+			depth += is(f, j, TOK_PUNCT, ")") - is(f, j, TOK_PUNCT, "(");
+			if (depth == 0)
+				break;
+		}
+		if (j == 0 || !is(f, j - 1, TOK_ID, NULL))
+			continue;
+		sc->funcs = xmem(realloc(sc->funcs, (sc->nfuncs + 1) * sizeof *sc->funcs));
+		sc->fmt_arg = xmem(realloc(sc->fmt_arg, (sc->nfuncs + 1) * sizeof *sc->fmt_arg));
+		sc->funcs[sc->nfuncs] = f->t[j - 1].text;
+		sc->fmt_arg[sc->nfuncs++] = atoi(f->t[i + 2].text);
+	}
+}
+
+/* One format string (the joined literals): refused if format() does not
+ * do one of its conversions. */
+static void check_format(struct scan *sc, const struct file_toks *f, int line, const char *fmt)
+{
+	const char *bad = format_unsupported(fmt);
+
+	sc->strings++;
+	if (!bad)
+		return;
+	sc->bad++;
+	printf("    %s:%d: \"%s\": format() does not do \"%.*s...\" (see src/format.h)\n",
+	    f->path, line, fmt, 4, bad);
+}
+
+/* The calls of format function k in f. */
+static void check_calls(struct scan *sc, const struct file_toks *f, size_t k)
+{
+	char fmt[4096];
+	size_t i, j, len;
+	int depth, arg, line;
+
+	for (i = 0; i + 1 < f->n; i++) {
+		if (!is(f, i, TOK_ID, sc->funcs[k]) || !is(f, i + 1, TOK_PUNCT, "("))
+			continue;
+		len = 0;
+		line = 0;
+		for (j = i + 2, depth = 0, arg = 1; j < f->n; j++) {
+			const struct tok *t = &f->t[j];
+
+			if (arg == sc->fmt_arg[k] && t->kind == TOK_STR &&
+			    len + strlen(t->text) < sizeof fmt) {
+				memcpy(fmt + len, t->text, strlen(t->text) + 1);
+				len += strlen(t->text);
+				line = line ? line : t->line;
+				continue;
+			}
+			if (line) {	/* the literals end: check them */
+				check_format(sc, f, line, fmt);
+				len = 0;
+				line = 0;
+			}
+			if (t->kind != TOK_PUNCT)
+				continue;
+			if (strchr("([{", *t->text))
+				depth++;
+			else if (strchr(")]}", *t->text) && depth-- == 0)
+				break;
+			else if (*t->text == ',' && depth == 0)
+				arg++;
+		}
+	}
+}
+
+static void scan_sources(struct scan *sc, const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	size_t i, n;
+	char *text;
+	FILE *fp;
+
+	if (!d) {
+		printf("    cannot open %s/ (run from the top of the tree)\n", dir);
+		return;
+	}
+	while ((e = readdir(d))) {
+		n = strlen(e->d_name);
+		if (n < 3 || e->d_name[n - 2] != '.' || !strchr("ch", e->d_name[n - 1]))
+			continue;
+		sc->files = xmem(realloc(sc->files, (sc->nfiles + 1) * sizeof *sc->files));
+		memset(&sc->files[sc->nfiles], 0, sizeof *sc->files);
+		sc->files[sc->nfiles].path = xmem(malloc(strlen(dir) + n + 2));
+		sprintf(sc->files[sc->nfiles].path, "%s/%s", dir, e->d_name);
+		fp = xmem(fopen(sc->files[sc->nfiles].path, "r"));
+		text = xmem(calloc(1, 1 << 20));
+		if (fread(text, 1, (1 << 20) - 1, fp) >= (1 << 20) - 1)
+			printf("    %s: longer than 1 MiB, scanned in part\n", e->d_name);
+		fclose(fp);
+		lex(&sc->files[sc->nfiles++], text);
+		free(text);
+	}
+	closedir(d);
+	for (i = 0; i < sc->nfiles; i++)
+		find_format_functions(sc, &sc->files[i]);
+	for (i = 0; i < sc->nfiles; i++)
+		for (n = 0; n < sc->nfuncs; n++)
+			check_calls(sc, &sc->files[i], n);
+}
+
+static void free_scan(struct scan *sc)
+{
+	size_t i, j;
+
+	for (i = 0; i < sc->nfiles; i++) {
+		for (j = 0; j < sc->files[i].n; j++)
+			free(sc->files[i].t[j].text);
+		free(sc->files[i].t);
+		free(sc->files[i].path);
+	}
+	free(sc->files);
+	free(sc->funcs);
+	free(sc->fmt_arg);
+}
 
 int main(void)
 {
@@ -141,15 +367,54 @@ int main(void)
 		format(buf, sizeof buf, zero_and_precision, 9);
 		CHECK_STR(buf, "[  009]");
 	}
-	TEST("format: conversions that are not poni's are copied as they stand") {
-		format(buf, sizeof buf, "a%gb", 1.5);
-		CHECK_STR(buf, "a%gb");
-		format(buf, sizeof buf, "%+d", 5);
-		CHECK_STR(buf, "%+d");
+	TEST("format: a conversion that is not poni's ends the output with %?") {
+		/* before, "%p" was copied and its argument left unread, so
+		 * "%s" printed the pointer as a string */
+		CHECK(format(buf, sizeof buf, "<%p %s>", (void *)buf, "x") == 3);
+		CHECK_STR(buf, "<%?");
+		format(buf, sizeof buf, "a%.1fb %d", 1.5, 7);
+		CHECK_STR(buf, "a%?");
+		format(buf, sizeof buf, "%d %+d %d", 1, 5, 2);
+		CHECK_STR(buf, "1 %?");
 		format(buf, sizeof buf, "%hd|", (short)5);
-		CHECK_STR(buf, "%hd|");
-		CHECK(format(buf, sizeof buf, trailing_percent, 0) == 3);
-		CHECK_STR(buf, "50%");
+		CHECK_STR(buf, "%?");
+		format(buf, sizeof buf, "%ls|%s", L"w", "s");
+		CHECK_STR(buf, "%?");
+		CHECK(format(buf, sizeof buf, trailing_percent, 0) == 4);
+		CHECK_STR(buf, "50%?");
+		CHECK(format(buf, 3, "ab%p", (void *)buf) == 4);
+		CHECK_STR(buf, "ab");
+	}
+	TEST("format_unsupported: finds the first conversion format() does not do") {
+		static const char *const good[] = {
+			"", "plain", "%%", "100%%", "%s %d %i %u %o %x %X %c",
+			"%-5s|%05d|%.3s|%*d|%-*.*s|%.*s", "%ld %lld %lu %llu %zu %zd %lx %03llo",
+		};
+		static const char *const bad[] = {
+			"%p", "%f", "%.1f", "%g", "%e", "%hd", "%hhu", "%+d", "% d", "%#x", "%'d",
+			"%ls", "%lc", "%l%", "%5%", "%lz", "%zl", "%llld", "%n", "%a", "%j", "%",
+			"%1$s", "%I64d",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof good / sizeof *good; i++)
+			CHECK(format_unsupported(good[i]) == NULL);
+		for (i = 0; i < sizeof bad / sizeof *bad; i++)
+			CHECK(format_unsupported(bad[i]) == bad[i]);
+		CHECK(strcmp(format_unsupported("%s and %p") , "%p") == 0);
+		CHECK(strcmp(format_unsupported("%% %d %%%.2f") , "%.2f") == 0);
+	}
+	TEST("format: every format string in src/ uses only format()'s conversions") {
+		struct scan sc = { 0 };
+
+		scan_sources(&sc, "src");
+		CHECK(sc.nfuncs >= 10);		/* log_*, fatal, format, xasprintf ... */
+		CHECK(sc.strings >= 150);	/* a scan that found nothing proves nothing */
+		CHECK(sc.bad == 0);
+		if (unit_failed_now)
+			printf("    %zu functions with PRINTF, %d format strings, %d refused\n",
+			    sc.nfuncs, sc.strings, sc.bad);
+		free_scan(&sc);
 	}
 	TEST("format: a long result, vformat through format") {
 		char big[5000], want[5000];

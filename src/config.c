@@ -1,10 +1,18 @@
-/* The config builder and validator. Front ends (YAML, later INI) call
+/* The config builder and validator. Front ends (YAML, INI) call
  * config_begin and config_set with (section, key, value, line); every
  * value is checked where it is set, so its error names its line.
- * config_finish merges defaults into syncs and checks what is missing. */
+ * config_finish merges defaults into syncs and checks what is missing.
+ *
+ * Each key of a sync is one row of keys[] below: its name, its type,
+ * where it is stored, its range or check, its built-in default, whether
+ * defaults may hold it and how -t shows it. Setting a key, the defaults
+ * merge, the built-in defaults, the comparison a reload makes, the
+ * freeing and the -t summary all go by the table: a new key is a row,
+ * plus a check or show function where it behaves in its own way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,32 +20,372 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "config_ini.h"
-#include "config_yaml.h"
 #include "exclude.h"
 #include "mounts.h"
 #include "rsync.h"
 #include "util.h"
 
-#define MAX_CONFIG_SIZE (16 << 20)
-#define MAX_INTERVAL_MS (24LL * 3600 * 1000)
-#define MAX_FULL_SYNC_MS (366LL * 24 * 3600 * 1000)
+#define MAX_INTERVAL_S (24L * 3600)
+#define MAX_FULL_SYNC_S (366L * 24 * 3600)
 
-enum key {
-	K_REMOTE_HOST, K_REMOTE_PATH, K_REMOTE_USER, K_PRIV_KEY, K_PORT,
-	K_RSYNC_OPTS, K_INTERVAL, K_RECURSE, K_DELETE, K_EXCLUDE,
-	K_SOURCE_PATH, K_INITIAL_SYNC, K_TRANSPORT, K_SSH, K_RSYNC,
-	K_STRICT_HOST_KEY, K_KNOWN_HOSTS, K_RETRY_MAX, K_FULL_SYNC,
-	K_DELETE_GUARD, K_MODIFY_WINDOW, NKEYS
+/* What a key's value is: how it is read, and the type of its field in
+ * struct sync_conf. */
+enum type {
+	T_STR,		/* char *: check_word, or the row's check */
+	T_LIST,		/* char ** and a size_t count: an item per config_set */
+	T_BOOL,		/* bool: true, yes, on or false, no, off */
+	T_INT,		/* int: a whole number from min to max */
+	T_ENUM,		/* an enum, stored as an int: one of words */
+	T_SECONDS,	/* long long ms, given in seconds from min to max */
 };
 
-static const char *const key_names[NKEYS] = {
-	"remote_host", "remote_path", "remote_user", "priv_key", "port",
-	"rsync_opts", "interval", "recurse", "delete", "exclude",
-	"source_path", "initial_sync", "transport", "ssh", "rsync",
-	"strict_host_key", "known_hosts", "retry_max", "full_sync",
-	"delete_guard", "modify_window",
+/* An enum's word and its value; a NULL word ends the list. */
+struct word {
+	const char *word;
+	int value;
 };
+
+struct key;
+/* Checks a value before it is stored, in place of check_word; may
+ * step over a prefix. 0, or -1 with the error recorded. */
+typedef int check_fn(struct config_builder *b, const struct key *k,
+		     const char **v, int line);
+/* -t's words for a key that is not at its built-in default. */
+typedef void show_fn(struct buf *out, const struct sync_conf *s);
+
+struct key {
+	const char *name;
+	unsigned char type;	/* enum type */
+	bool sync_only;		/* refused in defaults */
+	unsigned char off;	/* the field in struct sync_conf */
+	unsigned char count;	/* T_LIST: the field of its count */
+	long min, max;		/* T_INT, T_SECONDS (in seconds) */
+	long def;		/* built-in default; T_SECONDS in ms */
+	const char *def_str;	/* T_STR's built-in default, or NULL */
+	const struct word *words;	/* T_ENUM */
+	const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
+	check_fn *check;
+	/* -t: keys shown in the head of the line (source, target, port,
+	 * key, host key, rsync flags, interval) have neither; the others
+	 * are shown when not at their built-in default: by show, or as
+	 * ", SHOWN VALUE UNIT" (a bool without its value). */
+	const char *shown;
+	const char *unit;
+	show_fn *show;
+};
+
+/* Row k's field (at off: k->off, or a list's k->count) in c, as a T. */
+#define AT(T, c, off) (*(T *)(void *)((char *)(c) + (off)))
+#define CAT(T, c, off) (*(T const *)(const void *)((const char *)(c) + (off)))
+/* T_ENUM fields are written as ints: gcc and clang make an enum without
+ * negative values an unsigned int, which an int may alias. A field's
+ * offset fits in off. */
+typedef char enum_is_int[sizeof(enum transport) == sizeof(int) &&
+			 sizeof(enum host_key_policy) == sizeof(int) ? 1 : -1];
+typedef char offsets_fit[sizeof(struct sync_conf) <= 255 ? 1 : -1];
+
+/* --- checks of single values ---------------------------------------------- */
+
+/* Strings end up as ssh and rsync arguments: nothing that they could
+ * read as an option, nothing that could split or forge a line. */
+static int check_word(struct config_builder *b, const char *key,
+		      const char *v, int line, bool spaces_ok)
+{
+	const unsigned char *p;
+
+	if (!*v)
+		return config_fail(b, line, 0, "%s: empty value", key);
+	if (*v == '-')
+		return config_fail(b, line, 0, "%s: '%s' starts with '-': ssh or rsync would read it as an option", key, v);
+	for (p = (const unsigned char *)v; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return config_fail(b, line, 0, "%s: control character in value", key);
+		if (!spaces_ok && *p == ' ')
+			return config_fail(b, line, 0, "%s: '%s' contains a space", key, v);
+	}
+	return 0;
+}
+
+/* remote_host, remote_user: one word each on ssh's command line */
+static int check_name(struct config_builder *b, const struct key *k,
+		      const char **v, int line)
+{
+	return check_word(b, k->name, *v, line, false);
+}
+
+static int check_known_hosts(struct config_builder *b, const struct key *k,
+			     const char **v, int line)
+{
+	if (check_word(b, k->name, *v, line, true))
+		return -1;
+	if (strpbrk(*v, "\"'\\"))
+		return config_fail(b, line, 0,
+		    "known_hosts: quotes and backslashes cannot be passed to ssh's UserKnownHostsFile");
+	return 0;
+}
+
+static int check_source(struct config_builder *b, const struct key *k,
+			const char **v, int line)
+{
+	if (**v != '/')
+		return config_fail(b, line, 0,
+		    "source_path: '%s' is not an absolute path: start it with /", *v);
+	return check_word(b, k->name, *v, line, true);
+}
+
+static int check_rsync_opts(struct config_builder *b, const struct key *k,
+			    const char **v, int line)
+{
+	char msg[256];
+
+	(void)k;
+	if (**v == '-')	/* "-azP" is what a user types: allow it */
+		(*v)++;
+	if (rsync_opts_check(*v, msg, sizeof msg))
+		return config_fail(b, line, 0, "rsync_opts: %s", msg);
+	return 0;
+}
+
+/* A pattern reaches rsync as --exclude=PATTERN, which reads a leading
+ * "- " or "+ " or a lone "!" as a rule, not as part of a name: poni
+ * would match the name while rsync did something else. */
+static int check_exclude(struct config_builder *b, const struct key *k,
+			 const char **pv, int line)
+{
+	const char *v = *pv;
+
+	(void)k;
+	if (!*v)
+		return config_fail(b, line, 0, "exclude: empty pattern");
+	if (strchr(v, '\n'))
+		return config_fail(b, line, 0, "exclude: newline in pattern");
+	switch (exclude_prefix(v)) {
+	case '-':
+	case '+':
+		if (!v[2])
+			return config_fail(b, line, 0, "exclude: '%s' is an rsync rule "
+			    "without a pattern: leave it out", v);
+		if (*v == '-')
+			return config_fail(b, line, 0, "exclude: '%s': rsync reads \"- \" as "
+			    "a rule, not a name: write '%s' (or '[-]%s' for a name that "
+			    "starts so)", v, v + 2, v + 1);
+		return config_fail(b, line, 0, "exclude: '%s': rsync reads \"+ \" as an "
+		    "include rule, and poni has none: leave it out (or write '[+]%s' "
+		    "for a name that starts so)", v, v + 1);
+	case '!':
+		return config_fail(b, line, 0, "exclude: a lone '!' clears rsync's "
+		    "exclude list: leave it out (or write '[\\!]' for a file named !)");
+	}
+	return 0;
+}
+
+/* --- how -t shows values -------------------------------------------------- */
+
+/* ms as seconds: "15s", "0.25s" (no trailing zeros) */
+static void add_seconds(struct buf *out, long long ms)
+{
+	char frac[8];
+	size_t len;
+
+	buf_addf(out, "%lld", ms / 1000);
+	if (ms % 1000) {
+		len = (size_t)format(frac, sizeof frac, ".%03lld", ms % 1000);
+		while (frac[len - 1] == '0')
+			frac[--len] = '\0';
+		buf_adds(out, frac);
+	}
+	buf_adds(out, "s");
+}
+
+static void show_full_sync(struct buf *out, const struct sync_conf *s)
+{
+	if (!s->full_sync_ms) {
+		buf_adds(out, ", no periodic full sync");
+		return;
+	}
+	buf_adds(out, ", full sync every ");
+	add_seconds(out, s->full_sync_ms);
+}
+
+/* the guard matters only where poni deletes */
+static void show_delete_guard(struct buf *out, const struct sync_conf *s)
+{
+	if (s->delete)
+		buf_adds(out, ", no delete guard");
+}
+
+/* --- the keys ------------------------------------------------------------- */
+
+static const struct word bools[] = {
+	{ "true", 1 }, { "yes", 1 }, { "on", 1 },
+	{ "false", 0 }, { "no", 0 }, { "off", 0 }, { NULL, 0 }
+};
+static const struct word transports[] = {
+	{ "auto", TRANSPORT_AUTO }, { "ssh", TRANSPORT_SSH },
+	{ "local", TRANSPORT_LOCAL }, { NULL, 0 }
+};
+static const struct word policies[] = {
+	{ "yes", HOSTKEY_YES }, { "accept-new", HOSTKEY_ACCEPT_NEW },
+	{ "no", HOSTKEY_NO }, { "true", HOSTKEY_YES }, { "false", HOSTKEY_NO },
+	{ NULL, 0 }
+};
+
+#define F(field) offsetof(struct sync_conf, field)
+
+/* Every key of a sync or of defaults. Their order is that of -t's tail,
+ * and of "did you mean" between names equally near. */
+static const struct key keys[] = {
+	{ .name = "remote_host", .type = T_STR, .off = F(remote_host), .check = check_name },
+	{ .name = "remote_path", .type = T_STR, .off = F(remote_path) },
+	{ .name = "remote_user", .type = T_STR, .off = F(remote_user), .check = check_name },
+	{ .name = "priv_key", .type = T_STR, .off = F(priv_key) },
+	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .max = 65535, .def = 22,
+	  .what = "a port number" },
+	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .def_str = "azP",
+	  .check = check_rsync_opts },
+	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .max = MAX_INTERVAL_S,
+	  .def = 3000 },
+	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = "recurse" },
+	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = "delete" },
+	{ .name = "exclude", .type = T_LIST, .off = F(exclude), .count = F(nexclude),
+	  .check = check_exclude, .shown = "exclude" },
+	{ .name = "source_path", .type = T_STR, .sync_only = true, .off = F(source),
+	  .check = check_source },	/* unset: the sync's key */
+	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
+	  .shown = "no initial sync" },
+	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
+	  .words = transports, .what = "a transport: use auto, ssh or local" },
+	{ .name = "ssh", .type = T_STR, .off = F(ssh), .def_str = "ssh" },
+	{ .name = "rsync", .type = T_STR, .off = F(rsync), .def_str = "rsync" },
+	{ .name = "strict_host_key", .type = T_ENUM, .off = F(strict_host_key),
+	  .def = HOSTKEY_ACCEPT_NEW, .words = policies,
+	  .what = "a policy: use yes, accept-new or no" },
+	{ .name = "known_hosts", .type = T_STR, .off = F(known_hosts), .check = check_known_hosts },
+	{ .name = "retry_max", .type = T_SECONDS, .off = F(retry_max_ms), .min = 1,
+	  .max = MAX_INTERVAL_S, .def = 300 * 1000L },
+	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .max = MAX_FULL_SYNC_S,
+	  .def = 24 * 3600 * 1000L, .show = show_full_sync },
+	{ .name = "delete_guard", .type = T_BOOL, .off = F(delete_guard), .def = true,
+	  .show = show_delete_guard },
+	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
+	  .def = -1, .what = "a whole number", .shown = "modify window", .unit = "s" },
+};
+#define NKEYS (sizeof keys / sizeof *keys)
+
+/* The first word for value: its name as -t shows it. */
+static const char *word_of(const struct word *w, long long value)
+{
+	while (w->word && w->value != value)
+		w++;
+	return w->word ? w->word : "?";
+}
+
+static const struct key *find_key(const char *name)
+{
+	const struct key *k;
+
+	for (k = keys; k < keys + NKEYS; k++)
+		if (strcmp(name, k->name) == 0)
+			return k;
+	return NULL;
+}
+
+bool config_is_list(const char *key)
+{
+	const struct key *k = find_key(key);
+
+	return k && k->type == T_LIST;
+}
+
+/* The value of a T_BOOL, T_INT, T_ENUM or T_SECONDS field. */
+static long long num(const struct sync_conf *c, const struct key *k)
+{
+	if (k->type == T_BOOL)
+		return CAT(bool, c, k->off);
+	if (k->type == T_SECONDS)
+		return CAT(long long, c, k->off);
+	return CAT(int, c, k->off);
+}
+
+static void set_num(struct sync_conf *c, const struct key *k, long long v)
+{
+	if (k->type == T_BOOL)
+		AT(bool, c, k->off) = v != 0;
+	else if (k->type == T_SECONDS)
+		AT(long long, c, k->off) = v;
+	else
+		AT(int, c, k->off) = (int)v;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
+		       const struct key *k)
+{
+	char *const *la, *const *lb;
+	size_t i, n;
+
+	switch (k->type) {
+	case T_STR:
+		return same_str(CAT(char *, a, k->off), CAT(char *, b, k->off));
+	case T_LIST:
+		la = CAT(char **, a, k->off);
+		lb = CAT(char **, b, k->off);
+		if ((n = CAT(size_t, a, k->count)) != CAT(size_t, b, k->count))
+			return false;
+		for (i = 0; i < n; i++)
+			if (strcmp(la[i], lb[i]) != 0)
+				return false;
+		return true;
+	}
+	return num(a, k) == num(b, k);
+}
+
+static bool is_default(const struct sync_conf *c, const struct key *k)
+{
+	if (k->type == T_STR)
+		return same_str(CAT(char *, c, k->off), k->def_str);
+	if (k->type == T_LIST)
+		return CAT(size_t, c, k->count) == 0;
+	return num(c, k) == k->def;
+}
+
+bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b)
+{
+	size_t k;
+
+	if (!same_str(a->name, b->name))
+		return false;
+	for (k = 0; k < NKEYS; k++)
+		if (!same_value(a, b, &keys[k]))
+			return false;
+	return true;	/* the line may differ: it is not behaviour */
+}
+
+void sync_conf_clear(struct sync_conf *c)
+{
+	const struct key *k;
+	char **list;
+	size_t i;
+
+	free(c->name);
+	for (k = keys; k < keys + NKEYS; k++) {
+		if (k->type == T_STR)
+			free(AT(char *, c, k->off));
+		if (k->type != T_LIST)
+			continue;
+		list = AT(char **, c, k->off);
+		for (i = 0; i < AT(size_t, c, k->count); i++)
+			free(list[i]);
+		free(list);
+	}
+	memset(c, 0, sizeof *c);
+}
+
+/* --- the builder ---------------------------------------------------------- */
 
 /* Top-level names, for suggestions; defaults and sync are structure the
  * front end handles itself. */
@@ -71,59 +419,6 @@ struct config_builder *config_builder_new(const char *file)
 	b->cur = SEC_TOP;
 	b->log_level = L_INFO;
 	return b;
-}
-
-void sync_conf_clear(struct sync_conf *c)
-{
-	size_t i;
-
-	free(c->name);
-	free(c->source);
-	free(c->remote_host);
-	free(c->remote_user);
-	free(c->remote_path);
-	free(c->priv_key);
-	free(c->rsync_opts);
-	free(c->ssh);
-	free(c->rsync);
-	free(c->known_hosts);
-	for (i = 0; i < c->nexclude; i++)
-		free(c->exclude[i]);
-	free(c->exclude);
-	memset(c, 0, sizeof *c);
-}
-
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b)
-{
-	size_t i;
-
-	if (!same_str(a->name, b->name) || !same_str(a->source, b->source) ||
-	    !same_str(a->remote_host, b->remote_host) ||
-	    !same_str(a->remote_user, b->remote_user) ||
-	    !same_str(a->remote_path, b->remote_path) ||
-	    !same_str(a->priv_key, b->priv_key) ||
-	    !same_str(a->rsync_opts, b->rsync_opts) ||
-	    !same_str(a->ssh, b->ssh) || !same_str(a->rsync, b->rsync) ||
-	    !same_str(a->known_hosts, b->known_hosts) ||
-	    a->port != b->port || a->interval_ms != b->interval_ms ||
-	    a->retry_max_ms != b->retry_max_ms ||
-	    a->recurse != b->recurse || a->delete != b->delete ||
-	    a->full_sync_ms != b->full_sync_ms || a->delete_guard != b->delete_guard ||
-	    a->modify_window != b->modify_window ||
-	    a->initial_sync != b->initial_sync ||
-	    a->transport != b->transport ||
-	    a->strict_host_key != b->strict_host_key ||
-	    a->nexclude != b->nexclude)
-		return false;
-	for (i = 0; i < a->nexclude; i++)
-		if (strcmp(a->exclude[i], b->exclude[i]) != 0)
-			return false;
-	return true;	/* the line may differ: it is not behaviour */
 }
 
 void config_builder_free(struct config_builder *b)
@@ -188,16 +483,18 @@ static size_t distance(const char *a, const char *b)
 	return d[lb];
 }
 
-static const char *nearest(const char *key, const char *const *names, size_t n)
+/* The name nearest to key among n entries of the given size, each of
+ * which starts with its name (a string, or a struct key). */
+static const char *nearest(const char *key, const void *names, size_t n, size_t size)
 {
-	const char *best = names[0];
-	size_t i, bestd = (size_t)-1;
+	const char *best = *(const char *const *)names, *name;
+	size_t i, d, bestd = (size_t)-1;
 
 	for (i = 0; i < n; i++) {
-		size_t d = distance(key, names[i]);
-		if (d < bestd) {
+		name = *(const char *const *)(const void *)((const char *)names + i * size);
+		if ((d = distance(key, name)) < bestd) {
 			bestd = d;
-			best = names[i];
+			best = name;
 		}
 	}
 	return best;
@@ -239,29 +536,24 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 
 /* Value parsers: each returns 0, or -1 after recording the error. */
 
-static int parse_bool(struct config_builder *b, const char *key,
-		      const char *v, int line, bool *out)
+/* One of the key's words (a bool's: true, yes, on, false, no, off). */
+static int parse_word(struct config_builder *b, const struct key *k,
+		      const char *v, int line, long long *out)
 {
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
-	size_t i;
+	const struct word *w = k->type == T_BOOL ? bools : k->words;
 
-	for (i = 0; i < 3; i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*out = true;
+	for (; w->word; w++)
+		if (strcasecmp(v, w->word) == 0) {
+			*out = w->value;
 			return 0;
 		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return config_fail(b, line, 0, "%s: '%s' is not a boolean: use true or false", key, v);
+	return config_fail(b, line, 0, "%s: '%s' is not %s", k->name, v,
+	    k->type == T_BOOL ? "a boolean: use true or false" : k->what);
 }
 
 /* A whole number from min to max. */
-static int parse_number(struct config_builder *b, const char *key, const char *v,
-			int line, long min, long max, int *out)
+static int parse_number(struct config_builder *b, const struct key *k,
+			const char *v, int line, long long *out)
 {
 	long n = 0;
 	const char *p = v;
@@ -272,26 +564,27 @@ static int parse_number(struct config_builder *b, const char *key, const char *v
 		if (*p < '0' || *p > '9')
 			goto bad;
 		n = n * 10 + (*p - '0');
-		if (n > max)
+		if (n > k->max)
 			goto bad;
 	}
-	if (n < min)
+	if (n < k->min)
 		goto bad;
-	*out = (int)n;
+	*out = n;
 	return 0;
 bad:
-	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", key, v,
-	    strcmp(key, "port") == 0 ? "a port number" : "a whole number", min, max);
+	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", k->name, v,
+	    k->what, k->min, k->max);
 }
 
 /* Seconds with an optional fraction ("3", "0.5") and an optional unit
  * s, m, h or d ("90m", "24h"), to milliseconds. */
-static int parse_seconds(struct config_builder *b, const char *key, const char *v,
-			 int line, long long min_ms, long long max_ms, long long *out)
+static int parse_seconds(struct config_builder *b, const struct key *k,
+			 const char *v, int line, long long *out)
 {
 	static const char units[] = "smhd";
 	static const long long unit_ms[] = { 1000, 60000, 3600000, 86400000 };
 	long long ms = 0, scale = 100, unit = 1000;
+	long long min_ms = k->min * 1000LL, max_ms = k->max * 1000LL;
 	const char *p = v, *u;
 
 	if (*p < '0' || *p > '9')
@@ -324,168 +617,48 @@ static int parse_seconds(struct config_builder *b, const char *key, const char *
 	return 0;
 bad:
 	return config_fail(b, line, 0,
-	    "%s: '%s' is not a number of seconds: use a number from %lld to %lld "
+	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld "
 	    "(fractions like 0.5 and units like 90m, 24h or 7d are fine)",
-	    key, v, min_ms / 1000, max_ms / 1000);
+	    k->name, v, k->min, k->max);
 }
 
-/* host and user end up as ssh arguments: nothing that ssh could read
- * as an option, nothing that could split or forge a line. */
-static int check_word(struct config_builder *b, const char *key,
-		      const char *v, int line, bool spaces_ok)
+/* Check value v and store it in c's field for k. */
+static int set_value(struct config_builder *b, struct sync_conf *c,
+		     const struct key *k, const char *v, int line)
 {
-	const unsigned char *p;
+	long long n = 0;
+	char ***list;
+	size_t *count;
+	int rc = 0;
 
-	if (!*v)
-		return config_fail(b, line, 0, "%s: empty value", key);
-	if (*v == '-')
-		return config_fail(b, line, 0, "%s: '%s' starts with '-': ssh or rsync would read it as an option", key, v);
-	for (p = (const unsigned char *)v; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return config_fail(b, line, 0, "%s: control character in value", key);
-		if (!spaces_ok && *p == ' ')
-			return config_fail(b, line, 0, "%s: '%s' contains a space", key, v);
-	}
-	return 0;
-}
-
-/* A pattern reaches rsync as --exclude=PATTERN, which reads a leading
- * "- " or "+ " or a lone "!" as a rule, not as part of a name: poni
- * would match the name while rsync did something else. */
-static int check_exclude(struct config_builder *b, const char *v, int line)
-{
-	if (!*v)
-		return config_fail(b, line, 0, "exclude: empty pattern");
-	if (strchr(v, '\n'))
-		return config_fail(b, line, 0, "exclude: newline in pattern");
-	switch (exclude_prefix(v)) {
-	case '-':
-	case '+':
-		if (!v[2])
-			return config_fail(b, line, 0, "exclude: '%s' is an rsync rule "
-			    "without a pattern: leave it out", v);
-		if (*v == '-')
-			return config_fail(b, line, 0, "exclude: '%s': rsync reads \"- \" as "
-			    "a rule, not a name: write '%s' (or '[-]%s' for a name that "
-			    "starts so)", v, v + 2, v + 1);
-		return config_fail(b, line, 0, "exclude: '%s': rsync reads \"+ \" as an "
-		    "include rule, and poni has none: leave it out (or write '[+]%s' "
-		    "for a name that starts so)", v, v + 1);
-	case '!':
-		return config_fail(b, line, 0, "exclude: a lone '!' clears rsync's "
-		    "exclude list: leave it out (or write '[\\!]' for a file named !)");
-	}
-	return 0;
-}
-
-static int set_str(char **field, const char *v)
-{
-	free(*field);
-	*field = xstrdup(v);
-	return 0;
-}
-
-static int set_sync_key(struct config_builder *b, struct section *s,
-			enum key k, const char *v, int line)
-{
-	struct sync_conf *c = &s->c;
-	char msg[256];
-	long long ms;
-
-	switch (k) {
-	case K_REMOTE_HOST:
-		if (check_word(b, "remote_host", v, line, false))
-			return -1;
-		return set_str(&c->remote_host, v);
-	case K_REMOTE_USER:
-		if (check_word(b, "remote_user", v, line, false))
-			return -1;
-		return set_str(&c->remote_user, v);
-	case K_REMOTE_PATH:
-		if (check_word(b, "remote_path", v, line, true))
-			return -1;
-		return set_str(&c->remote_path, v);
-	case K_PRIV_KEY:
-	case K_KNOWN_HOSTS:
-	case K_SSH:
-	case K_RSYNC:
-		if (check_word(b, key_names[k], v, line, true))
-			return -1;
-		if (k == K_KNOWN_HOSTS && strpbrk(v, "\"'\\"))
-			return config_fail(b, line, 0,
-			    "known_hosts: quotes and backslashes cannot be passed to ssh's UserKnownHostsFile");
-		return set_str(k == K_PRIV_KEY ? &c->priv_key :
-			       k == K_KNOWN_HOSTS ? &c->known_hosts :
-			       k == K_SSH ? &c->ssh : &c->rsync, v);
-	case K_SOURCE_PATH:
-		if (*v != '/')
-			return config_fail(b, line, 0,
-			    "source_path: '%s' is not an absolute path: start it with /", v);
-		if (check_word(b, "source_path", v, line, true))
-			return -1;
-		return set_str(&c->source, v);
-	case K_PORT:
-		return parse_number(b, "port", v, line, 1, 65535, &c->port);
-	case K_RSYNC_OPTS:
-		if (*v == '-')	/* "-azP" is what a user types: allow it */
-			v++;
-		if (rsync_opts_check(v, msg, sizeof msg))
-			return config_fail(b, line, 0, "rsync_opts: %s", msg);
-		return set_str(&c->rsync_opts, v);
-	case K_INTERVAL:
-		if (parse_seconds(b, "interval", v, line, 0, MAX_INTERVAL_MS, &ms))
-			return -1;
-		c->interval_ms = (long)ms;
+	if (k->check ? k->check(b, k, &v, line) :
+	    k->type == T_STR && check_word(b, k->name, v, line, true))
+		return -1;
+	switch (k->type) {
+	case T_STR:
+		free(AT(char *, c, k->off));
+		AT(char *, c, k->off) = xstrdup(v);
 		return 0;
-	case K_RETRY_MAX:
-		if (parse_seconds(b, "retry_max", v, line, 1000, MAX_INTERVAL_MS, &ms))
-			return -1;
-		c->retry_max_ms = (long)ms;
+	case T_LIST:
+		list = &AT(char **, c, k->off);
+		count = &AT(size_t, c, k->count);
+		*list = xrealloc(*list, (*count + 1) * sizeof **list);
+		(*list)[(*count)++] = xstrdup(v);
 		return 0;
-	case K_RECURSE:
-		return parse_bool(b, "recurse", v, line, &c->recurse);
-	case K_DELETE:
-		return parse_bool(b, "delete", v, line, &c->delete);
-	case K_INITIAL_SYNC:
-		return parse_bool(b, "initial_sync", v, line, &c->initial_sync);
-	case K_DELETE_GUARD:
-		return parse_bool(b, "delete_guard", v, line, &c->delete_guard);
-	case K_FULL_SYNC:
-		return parse_seconds(b, "full_sync", v, line, 0, MAX_FULL_SYNC_MS, &c->full_sync_ms);
-	case K_MODIFY_WINDOW:
-		return parse_number(b, "modify_window", v, line, 0, 3600, &c->modify_window);
-	case K_EXCLUDE:
-		if (check_exclude(b, v, line))
-			return -1;
-		c->exclude = xrealloc(c->exclude, (c->nexclude + 1) * sizeof *c->exclude);
-		c->exclude[c->nexclude++] = xstrdup(v);
-		return 0;
-	case K_TRANSPORT:
-		if (strcmp(v, "auto") == 0)
-			c->transport = TRANSPORT_AUTO;
-		else if (strcmp(v, "ssh") == 0)
-			c->transport = TRANSPORT_SSH;
-		else if (strcmp(v, "local") == 0)
-			c->transport = TRANSPORT_LOCAL;
-		else
-			return config_fail(b, line, 0,
-			    "transport: '%s' is not a transport: use auto, ssh or local", v);
-		return 0;
-	case K_STRICT_HOST_KEY:
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
-			c->strict_host_key = HOSTKEY_YES;
-		else if (strcasecmp(v, "accept-new") == 0)
-			c->strict_host_key = HOSTKEY_ACCEPT_NEW;
-		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
-			c->strict_host_key = HOSTKEY_NO;
-		else
-			return config_fail(b, line, 0,
-			    "strict_host_key: '%s' is not a policy: use yes, accept-new or no", v);
-		return 0;
-	case NKEYS:
+	case T_BOOL:
+	case T_ENUM:
+		rc = parse_word(b, k, v, line, &n);
+		break;
+	case T_INT:
+		rc = parse_number(b, k, v, line, &n);
+		break;
+	case T_SECONDS:
+		rc = parse_seconds(b, k, v, line, &n);
 		break;
 	}
-	return -1;
+	if (rc == 0)
+		set_num(c, k, n);
+	return rc;
 }
 
 static int parse_log_level(struct config_builder *b, const char *v, int line)
@@ -512,16 +685,14 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		seen = &b->log_line;
 	else if (strcmp(key, "log_level") == 0)
 		seen = &b->log_level_line;
-	else {
-		size_t k;
-		for (k = 0; k < NKEYS; k++)
-			if (strcmp(key, key_names[k]) == 0)
-				return config_fail(b, line, 0,
-				    "%s belongs in a sync or in defaults, not at the top level", key);
+	else if (find_key(key))
+		return config_fail(b, line, 0,
+		    "%s belongs in a sync or in defaults, not at the top level", key);
+	else
 		return config_fail(b, line, 0,
 		    "unknown top-level key '%s' (did you mean '%s'?)", key,
-		    nearest(key, top_names, sizeof top_names / sizeof *top_names));
-	}
+		    nearest(key, top_names, sizeof top_names / sizeof *top_names,
+		    sizeof *top_names));
 	if (*seen)
 		return config_fail(b, line, 0,
 		    "duplicate key '%s' (first set on line %d)", key, *seen);
@@ -533,81 +704,66 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 	if (!*v || strchr(v, '\n'))
 		return config_fail(b, line, 0,
 		    "log: use stdout, stderr, syslog or the path of a file");
-	return set_str(&b->log, v);
+	free(b->log);
+	b->log = xstrdup(v);
+	return 0;
 }
 
 int config_set(struct config_builder *b, const char *key, const char *value, int line)
 {
 	struct section *s;
-	size_t k;
+	const struct key *k;
+	size_t i;
 
 	if (b->cur == SEC_TOP)
 		return set_top(b, key, value, line);
 	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
-	for (k = 0; k < NKEYS; k++)
-		if (strcmp(key, key_names[k]) == 0)
-			break;
-	if (k == NKEYS && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0))
+	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0))
 		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
 		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
-	if (k == NKEYS)
+	if (!k)
 		return config_fail(b, line, 0, "unknown key '%s' (did you mean '%s'?)",
-		    key, nearest(key, key_names, NKEYS));
-	if (k == K_SOURCE_PATH && b->cur == SEC_DEFAULTS)
-		return config_fail(b, line, 0,
-		    "source_path belongs in a sync, not in defaults");
-	if (s->set_line[k] && k != K_EXCLUDE)
+		    key, nearest(key, keys, NKEYS, sizeof *keys));
+	if (k->sync_only && b->cur == SEC_DEFAULTS)
+		return config_fail(b, line, 0, "%s belongs in a sync, not in defaults", key);
+	i = (size_t)(k - keys);
+	if (s->set_line[i] && k->type != T_LIST)
 		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d)",
-		    key, s->set_line[k]);
+		    key, s->set_line[i]);
 	if (!value)		/* nothing here: as if the key were absent */
 		return 0;
-	if (set_sync_key(b, s, (enum key)k, value, line))
+	if (set_value(b, &s->c, k, value, line))
 		return -1;
-	if (!s->set_line[k])
-		s->set_line[k] = line;
+	if (!s->set_line[i])
+		s->set_line[i] = line;
 	return 0;
 }
+
+/* --- finishing ------------------------------------------------------------ */
 
 /* Copy what the sync does not set from the defaults section. */
 static void inherit(struct section *s, const struct section *d)
 {
-	struct sync_conf *c = &s->c;
-	const struct sync_conf *dc = &d->c;
-	size_t k, i;
+	const struct key *k;
+	char **list;
+	size_t i, j, n;
 
-	for (k = 0; k < NKEYS; k++) {
-		if (s->set_line[k] || !d->set_line[k])
+	for (i = 0; i < NKEYS; i++) {
+		if (s->set_line[i] || !d->set_line[i])
 			continue;
-		s->set_line[k] = d->set_line[k];
-		switch ((enum key)k) {
-		case K_REMOTE_HOST: c->remote_host = xstrdup(dc->remote_host); break;
-		case K_REMOTE_PATH: c->remote_path = xstrdup(dc->remote_path); break;
-		case K_REMOTE_USER: c->remote_user = xstrdup(dc->remote_user); break;
-		case K_PRIV_KEY: c->priv_key = xstrdup(dc->priv_key); break;
-		case K_KNOWN_HOSTS: c->known_hosts = xstrdup(dc->known_hosts); break;
-		case K_SSH: c->ssh = xstrdup(dc->ssh); break;
-		case K_RSYNC: c->rsync = xstrdup(dc->rsync); break;
-		case K_RSYNC_OPTS: c->rsync_opts = xstrdup(dc->rsync_opts); break;
-		case K_PORT: c->port = dc->port; break;
-		case K_INTERVAL: c->interval_ms = dc->interval_ms; break;
-		case K_RETRY_MAX: c->retry_max_ms = dc->retry_max_ms; break;
-		case K_RECURSE: c->recurse = dc->recurse; break;
-		case K_DELETE: c->delete = dc->delete; break;
-		case K_INITIAL_SYNC: c->initial_sync = dc->initial_sync; break;
-		case K_TRANSPORT: c->transport = dc->transport; break;
-		case K_STRICT_HOST_KEY: c->strict_host_key = dc->strict_host_key; break;
-		case K_FULL_SYNC: c->full_sync_ms = dc->full_sync_ms; break;
-		case K_DELETE_GUARD: c->delete_guard = dc->delete_guard; break;
-		case K_MODIFY_WINDOW: c->modify_window = dc->modify_window; break;
-		case K_EXCLUDE:
-			c->exclude = xcalloc(dc->nexclude, sizeof *c->exclude);
-			for (i = 0; i < dc->nexclude; i++)
-				c->exclude[i] = xstrdup(dc->exclude[i]);
-			c->nexclude = dc->nexclude;
-			break;
-		case K_SOURCE_PATH:
-		case NKEYS:
-			break;
+		s->set_line[i] = d->set_line[i];
+		k = &keys[i];
+		if (k->type == T_STR) {
+			AT(char *, &s->c, k->off) = xstrdup(CAT(char *, &d->c, k->off));
+		} else if (k->type == T_LIST) {
+			n = CAT(size_t, &d->c, k->count);
+			list = xcalloc(n, sizeof *list);
+			for (j = 0; j < n; j++)
+				list[j] = xstrdup(CAT(char **, &d->c, k->off)[j]);
+			AT(char **, &s->c, k->off) = list;
+			AT(size_t, &s->c, k->count) = n;
+		} else {
+			set_num(&s->c, k, num(&d->c, k));
 		}
 	}
 }
@@ -615,32 +771,24 @@ static void inherit(struct section *s, const struct section *d)
 /* Built-in defaults for what neither the sync nor defaults set. */
 static void apply_builtin(struct section *s)
 {
-	struct sync_conf *c = &s->c;
+	const struct key *k;
 
-	if (!s->set_line[K_PORT])
-		c->port = 22;
-	if (!s->set_line[K_RSYNC_OPTS])
-		c->rsync_opts = xstrdup("azP");
-	if (!s->set_line[K_INTERVAL])
-		c->interval_ms = 3000;
-	if (!s->set_line[K_RETRY_MAX])
-		c->retry_max_ms = 300 * 1000;
-	if (!s->set_line[K_INITIAL_SYNC])
-		c->initial_sync = true;
-	if (!s->set_line[K_STRICT_HOST_KEY])
-		c->strict_host_key = HOSTKEY_ACCEPT_NEW;
-	if (!s->set_line[K_FULL_SYNC])
-		c->full_sync_ms = 24LL * 3600 * 1000;
-	if (!s->set_line[K_DELETE_GUARD])
-		c->delete_guard = true;
-	if (!s->set_line[K_MODIFY_WINDOW])
-		c->modify_window = -1;
-	if (!c->ssh)
-		c->ssh = xstrdup("ssh");
-	if (!c->rsync)
-		c->rsync = xstrdup("rsync");
-	if (!c->source)
-		c->source = xstrdup(c->name);
+	for (k = keys; k < keys + NKEYS; k++) {
+		if (s->set_line[k - keys])
+			continue;
+		if (k->type == T_STR && k->def_str)
+			AT(char *, &s->c, k->off) = xstrdup(k->def_str);
+		else if (k->type != T_STR && k->type != T_LIST)
+			set_num(&s->c, k, k->def);
+	}
+	if (!s->c.source)
+		s->c.source = xstrdup(s->c.name);
+}
+
+/* Where key name was set for s (0: nowhere). */
+static int line_of(const struct section *s, const char *name)
+{
+	return s->set_line[find_key(name) - keys];
 }
 
 /* A relative file name in the config is relative to the config file's
@@ -662,9 +810,13 @@ static void resolve(const struct config_builder *b, char **path)
 
 static int check_key_file(struct config_builder *b, const struct section *s)
 {
+	static const char openssh_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 	const struct sync_conf *c = &s->c;
-	int line = s->set_line[K_PRIV_KEY];
+	int line = line_of(s, "priv_key");
+	bool openssh = ssh_is_openssh(c->ssh);
+	char head[sizeof openssh_key - 1];
 	struct stat st;
+	ssize_t n;
 	int fd;
 
 	/* Open it as poni will have ssh do: readable by this user. */
@@ -676,20 +828,13 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 		return config_fail(b, line, 0, "priv_key: %s is not a regular file",
 		    c->priv_key);
 	}
-	if (!ssh_is_openssh(c->ssh)) {
-		static const char openssh_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
-		char head[sizeof openssh_key - 1];
-		ssize_t n = read(fd, head, sizeof head);
-
-		if (n == (ssize_t)sizeof head && memcmp(head, openssh_key, sizeof head) == 0) {
-			close(fd);
-			return config_fail(b, line, 0,
-			    "priv_key: %s is an OpenSSH key, which %s cannot read: convert it "
-			    "with dropbearconvert openssh dropbear %s %s.db and use that",
-			    c->priv_key, c->ssh, c->priv_key, c->priv_key);
-		}
-	}
+	n = openssh ? 0 : read(fd, head, sizeof head);
 	close(fd);
+	if (n == (ssize_t)sizeof head && memcmp(head, openssh_key, sizeof head) == 0)
+		return config_fail(b, line, 0,
+		    "priv_key: %s is an OpenSSH key, which %s cannot read: convert it "
+		    "with dropbearconvert openssh dropbear %s %s.db and use that",
+		    c->priv_key, c->ssh, c->priv_key, c->priv_key);
 	return 0;
 }
 
@@ -703,7 +848,7 @@ static int check_overlap(struct config_builder *b, const struct section *s)
 	const char *name = strrchr(c->source, '/') + 1;
 	char *src = canonical_path(c->source), *dst, *into;
 	const char *why = NULL;
-	int line = s->set_line[K_REMOTE_PATH] ? s->set_line[K_REMOTE_PATH] : c->line;
+	int line = line_of(s, "remote_path") ? line_of(s, "remote_path") : c->line;
 
 	/* where the source lands: "/a/b" as remote_path/b, "/a/b/" in it */
 	into = *name ? xasprintf("%s/%s", c->remote_path, name) : xstrdup(c->remote_path);
@@ -744,14 +889,14 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	if (c->transport == TRANSPORT_AUTO)
 		c->transport = local_host ? TRANSPORT_LOCAL : TRANSPORT_SSH;
 	if (c->transport == TRANSPORT_LOCAL && !local_host)
-		return config_fail(b, s->set_line[K_TRANSPORT], 0,
+		return config_fail(b, line_of(s, "transport"), 0,
 		    "sync '%s': transport local, but remote_host is %s: remove one of them",
 		    c->name, c->remote_host);
 	if (c->transport == TRANSPORT_LOCAL) {
 		free(c->remote_host);
 		c->remote_host = NULL;
 		if (c->remote_path[0] != '/')
-			return config_fail(b, s->set_line[K_REMOTE_PATH], 0,
+			return config_fail(b, line_of(s, "remote_path"), 0,
 			    "remote_path: '%s' is not an absolute path, as a local copy needs: start it with /",
 			    c->remote_path);
 		return check_overlap(b, s);
@@ -759,7 +904,7 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	if (!c->remote_host)
 		c->remote_host = xstrdup("localhost");
 	if (c->known_hosts && !ssh_is_openssh(c->ssh))
-		return config_fail(b, s->set_line[K_KNOWN_HOSTS], 0,
+		return config_fail(b, line_of(s, "known_hosts"), 0,
 		    "sync '%s': known_hosts does not work with %s, which keeps its own "
 		    "~/.ssh/known_hosts: remove it", c->name, c->ssh);
 	/* poni's own known_hosts next to the config, unless one is named:
@@ -819,90 +964,6 @@ void config_free(struct config *c)
 	free(c);
 }
 
-/* The config names the commands poni runs, usually as root: like doas,
- * refuse one that someone else could have written. */
-static int check_owner(int fd, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0) {
-		format(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		format(err, errlen, "%s: not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		format(err, errlen,
-		    "%s: writable by %s (mode %03o): others could make poni run their commands; "
-		    "chmod go-w %s", path, st.st_mode & S_IWOTH ? "everyone" : "its group",
-		    (unsigned)(st.st_mode & 0777), path);
-		return -1;
-	}
-	if (geteuid() == 0 && st.st_uid != 0) {
-		format(err, errlen,
-		    "%s: owned by uid %ld, not root, while poni runs as root: "
-		    "that user could make poni run their commands; chown root %s",
-		    path, (long)st.st_uid, path);
-		return -1;
-	}
-	return 0;
-}
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	struct buf b = { 0 };
-	char chunk[8192];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		format(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (check_owner(fd, path, err, errlen) < 0) {
-		close(fd);
-		return NULL;
-	}
-	buf_add(&b, "", 0);
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b.len + (size_t)n > MAX_CONFIG_SIZE) {
-			format(err, errlen, "%s: cannot read: %s", path,
-			    n < 0 ? strerror(errno) : "larger than 16 MiB");
-			close(fd);
-			buf_free(&b);
-			return NULL;
-		}
-		buf_add(&b, chunk, (size_t)n);
-	}
-	close(fd);
-	*len = b.len;
-	return b.s;
-}
-
-struct config *config_load(const char *path, int flags, char *err, size_t errlen)
-{
-	struct config_builder *b;
-	struct config *cfg = NULL;
-	size_t len;
-	char *text;
-
-	if (!(text = read_file(path, &len, err, errlen)))
-		return NULL;
-	b = config_builder_new(path);
-	if ((config_is_ini(path, text, len) ? config_ini_feed(b, text, len) :
-	    config_yaml_feed(b, text, len)) == 0)
-		cfg = config_finish(b, flags);
-	if (!cfg)
-		format(err, errlen, "%s", config_error(b));
-	config_builder_free(b);
-	free(text);
-	return cfg;
-}
-
 char *sync_target(const struct sync_conf *s)
 {
 	if (s->transport == TRANSPORT_LOCAL)
@@ -916,12 +977,12 @@ char *sync_target(const struct sync_conf *s)
 
 char *sync_summary(const struct sync_conf *s)
 {
-	static const char *const policy[] = { "yes", "accept-new", "no" };
 	struct buf b = { 0 };
 	char *target = sync_target(s), *flags;
-	char frac[8];
-	size_t i, len;
+	const struct key *k;
+	size_t i;
 
+	/* the head: where from, where to, how */
 	buf_add_escaped(&b, s->source);
 	buf_adds(&b, " -> ");
 	buf_add_escaped(&b, target);
@@ -929,7 +990,7 @@ char *sync_summary(const struct sync_conf *s)
 	if (s->transport == TRANSPORT_SSH) {
 		buf_addf(&b, " (ssh port %d, key ", s->port);
 		buf_add_escaped(&b, s->priv_key);
-		buf_addf(&b, ", host key %s, ", policy[s->strict_host_key]);
+		buf_addf(&b, ", host key %s, ", word_of(policies, s->strict_host_key));
 		if (s->known_hosts) {
 			buf_adds(&b, "known_hosts ");
 			buf_add_escaped(&b, s->known_hosts);
@@ -939,33 +1000,39 @@ char *sync_summary(const struct sync_conf *s)
 		buf_adds(&b, " (local, ");
 	}
 	flags = rsync_flags(s->rsync_opts);	/* as rsync gets them: no P */
-	buf_addf(&b, "rsync %s%s, interval %ld", *flags ? "-" : "(no flags)",
-	    flags, s->interval_ms / 1000);
+	buf_addf(&b, "rsync %s%s, interval ", *flags ? "-" : "(no flags)", flags);
 	free(flags);
-	if (s->interval_ms % 1000) {	/* 0.5s, 2.25s: no trailing zeros */
-		len = (size_t)format(frac, sizeof frac, ".%03ld", s->interval_ms % 1000);
-		while (frac[len - 1] == '0')
-			frac[--len] = '\0';
-		buf_adds(&b, frac);
+	add_seconds(&b, s->interval_ms);
+	/* the tail: what is not at its built-in default */
+	for (k = keys; k < keys + NKEYS; k++) {
+		if ((!k->shown && !k->show) || is_default(s, k))
+			continue;
+		if (k->show) {
+			k->show(&b, s);
+			continue;
+		}
+		buf_adds(&b, ", ");
+		buf_adds(&b, k->shown);
+		if (k->type == T_STR) {
+			buf_addc(&b, ' ');
+			buf_add_escaped(&b, CAT(char *, s, k->off));
+		} else if (k->type == T_LIST) {
+			for (i = 0; i < CAT(size_t, s, k->count); i++) {
+				buf_addc(&b, ' ');
+				buf_add_escaped(&b, CAT(char **, s, k->off)[i]);
+			}
+		} else if (k->type == T_ENUM) {
+			buf_addc(&b, ' ');
+			buf_adds(&b, word_of(k->words, num(s, k)));
+		} else if (k->type == T_INT) {
+			buf_addf(&b, " %lld", num(s, k));
+		} else if (k->type == T_SECONDS) {
+			buf_addc(&b, ' ');
+			add_seconds(&b, num(s, k));
+		}
+		if (k->unit)
+			buf_adds(&b, k->unit);
 	}
-	buf_adds(&b, "s");
-	if (s->recurse)
-		buf_adds(&b, ", recurse");
-	if (s->delete)
-		buf_adds(&b, ", delete");
-	for (i = 0; i < s->nexclude; i++) {
-		buf_adds(&b, i ? " " : ", exclude ");
-		buf_add_escaped(&b, s->exclude[i]);
-	}
-	if (!s->initial_sync)
-		buf_adds(&b, ", no initial sync");
-	if (s->full_sync_ms != 24LL * 3600 * 1000)
-		buf_addf(&b, s->full_sync_ms ? ", full sync every %llds" : ", no periodic full sync",
-		    s->full_sync_ms / 1000);
-	if (s->delete && !s->delete_guard)
-		buf_adds(&b, ", no delete guard");
-	if (s->modify_window >= 0)
-		buf_addf(&b, ", modify window %ds", s->modify_window);
 	buf_adds(&b, ")");
 	return b.s;
 }

@@ -1,6 +1,6 @@
 /* The configuration: what a sync is, and the builder that turns
- * (section, key, value, line) calls from a front end (the YAML subset,
- * later INI) into a validated struct config. */
+ * (section, key, value, line) calls from a front end (YAML or INI, see
+ * config_file.h) into a validated struct config. */
 #ifndef PONI_CONFIG_H
 #define PONI_CONFIG_H
 
@@ -26,8 +26,8 @@ struct sync_conf {
 	char *priv_key;
 	int port;
 	char *rsync_opts;	/* short flags without the dash */
-	long interval_ms;
-	long retry_max_ms;	/* cap of the retry back-off */
+	long long interval_ms;
+	long long retry_max_ms;	/* cap of the retry back-off */
 	bool recurse;
 	bool delete;
 	bool initial_sync;
@@ -74,6 +74,9 @@ int config_set(struct config_builder *b, const char *key,
 int config_fail(struct config_builder *b, int line, int col,
 		const char *fmt, ...) PRINTF(4, 5);
 const char *config_error(const struct config_builder *b);
+/* Whether key takes a list (each config_set adds an item), which a
+ * front end may write as a list of its own. */
+bool config_is_list(const char *key);
 
 /* Flags for config_finish and config_load. */
 #define CONFIG_CHECK_FILES 1	/* priv_key must be a readable file */
@@ -84,10 +87,6 @@ void config_free(struct config *c);
 void sync_conf_clear(struct sync_conf *c);
 /* Whether two syncs behave the same (their line may differ). */
 bool sync_conf_equal(const struct sync_conf *a, const struct sync_conf *b);
-
-/* Read and validate a config file. NULL with err filled on error. */
-struct config *config_load(const char *path, int flags, char *err,
-			   size_t errlen);
 
 /* "SOURCE -> TARGET" and the one-line summary poni -t prints. */
 char *sync_target(const struct sync_conf *s);

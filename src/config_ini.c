@@ -156,7 +156,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		memmove(v, v + 1, n - 2);
 		v[n - 2] = '\0';
 	}
-	if (strcmp(name, "exclude") == 0 && strchr(v, ',')) {
+	if (config_is_list(name) && strchr(v, ',')) {
 		for (item = strtok_r(v, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 			trim(item);
 			if (*item && config_set(f->b, name, item, f->line) < 0) {

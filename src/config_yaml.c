@@ -1,5 +1,5 @@
 /* The YAML front end: walks the tree of yaml.c and feeds the config
- * builder (section, key, value, line), the same calls an INI front end
+ * builder (section, key, value, line), the same calls the INI front end
  * makes. Knows the file's shape: log, log_level, defaults, sync. */
 #include <string.h>
 
@@ -27,11 +27,11 @@ static int feed_key(struct config_builder *b, const struct ynode *e)
 		return config_set(b, e->key, NULL, e->key_line);
 	if (e->type == YN_SCALAR)
 		return config_set(b, e->key, e->value, e->line);
-	if (e->type == YN_SEQ && strcmp(e->key, "exclude") == 0) {
+	if (e->type == YN_SEQ && config_is_list(e->key)) {
 		for (item = e->child; item; item = item->next) {
 			if (item->type != YN_SCALAR)
 				return config_fail(b, item->line, item->col,
-				    "exclude: each pattern must be a plain or quoted string");
+				    "%s: each pattern must be a plain or quoted string", e->key);
 			if (config_set(b, e->key, item->value, item->line))
 				return -1;
 		}

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "loop.h"
 #include "mounts.h"
 #include "sshmaster.h"

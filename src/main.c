@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "loop.h"
 #include "sync.h"
 #include "util.h"

@@ -835,6 +835,15 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 		    "priv_key: %s is an OpenSSH key, which %s cannot read: convert it "
 		    "with dropbearconvert openssh dropbear %s %s.db and use that",
 		    c->priv_key, c->ssh, c->priv_key, c->priv_key);
+	/* OpenSSH refuses a key of its user that group or others may use
+	 * ("UNPROTECTED PRIVATE KEY FILE"), at every run: say so now */
+	if (openssh && st.st_uid == geteuid() && (st.st_mode & 077))
+		return config_fail(b, line, 0,
+		    "priv_key: %s is %s (mode %04o), which OpenSSH refuses: chmod 600 %s",
+		    c->priv_key, st.st_mode & S_IROTH ? "readable by others" :
+		    st.st_mode & S_IRGRP ? "readable by its group" :
+		    st.st_mode & 007 ? "open to others" : "open to its group",
+		    (unsigned)(st.st_mode & 07777), c->priv_key);
 	return 0;
 }
 

@@ -79,7 +79,7 @@ const char *config_error(const struct config_builder *b);
 bool config_is_list(const char *key);
 
 /* Flags for config_finish and config_load. */
-#define CONFIG_CHECK_FILES 1	/* priv_key must be a readable file */
+#define CONFIG_CHECK_FILES 1	/* priv_key: a readable file, private for OpenSSH */
 
 /* Merge defaults into syncs, check required keys; NULL on error. */
 struct config *config_finish(struct config_builder *b, int flags);

@@ -107,6 +107,7 @@ t_missing_config_exits_1() {
 t_check_good_config() {
 	mkdir -p "$T/src" "$T/src2" "$T/src3"
 	: >"$T/key"
+	chmod 600 "$T/key"
 	write_conf <<-EOF
 		---
 		# a comment
@@ -272,6 +273,23 @@ t_rejects_missing_priv_key() {
 		    remote_path: $T/dst
 		    priv_key: $T/missing-key
 	EOF
+}
+
+# OpenSSH refuses a private key that others can read, at every run: -t
+# and a start refuse it first, naming the line and the chmod.
+t_rejects_readable_priv_key() {
+	: >"$T/key"
+	chmod 644 "$T/key"
+	expect_config_error 5 "priv_key: $T/key is readable by others \\(mode 0644\\)" \
+		"OpenSSH refuses: chmod 600 $T/key\$" <<-EOF
+		sync:
+		  $T/src/:
+		    remote_host: 127.0.0.1
+		    remote_path: $T/dst
+		    priv_key: $T/key
+	EOF
+	chmod 600 "$T/key"
+	assert_exit 0 timeout "$LIMIT" "$PONI" -t -c "$CONF"
 }
 
 # --- --once --------------------------------------------------------------------
@@ -443,6 +461,7 @@ run_test rejects_anchor t_rejects_anchor
 run_test rejects_block_scalar t_rejects_block_scalar
 run_test rejects_unterminated_quote t_rejects_unterminated_quote
 run_test rejects_missing_priv_key t_rejects_missing_priv_key
+run_test rejects_readable_priv_key t_rejects_readable_priv_key
 run_test once_copies_tree_and_exits_0 t_once_copies_tree_and_exits_0
 run_test once_unwritable_target_exits_1 t_once_unwritable_target_exits_1
 run_test dry_run_logs_argv_copies_nothing t_dry_run_logs_argv_copies_nothing

@@ -83,6 +83,10 @@ t_injection_values_run_nothing() {
 	local v q
 	mkdir -p "$T/src" "$T/dst"
 	echo x >"$T/src/f"
+	# a stand-in key, private as ssh wants it (no key is used: the
+	# target's host is never reached)
+	: >"$T/key"
+	chmod 600 "$T/key"
 	cd "$T" || fail "$TEST_NAME" "cannot cd"
 	for v in '$(touch pwned)' '`touch pwned`' 'x; touch pwned' 'x && touch pwned' \
 		'x | touch pwned' "'; touch pwned; '" '$(touch${IFS}pwned)'; do
@@ -102,7 +106,7 @@ t_injection_values_run_nothing() {
 			    remote_host: "127.0.0.1$q"
 			    remote_user: "root$q"
 			    remote_path: "/x$q"
-			    priv_key: /etc/hostname
+			    priv_key: $T/key
 			    strict_host_key: no
 		EOF
 		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1

@@ -32,10 +32,11 @@ build_ini() {
 }
 
 # copy_configs: the test configs, private to this test (poni refuses a
-# config others can write, and a checkout's umask may allow that).
+# config others can write, and a checkout's umask may allow that), and
+# test_key private too (git keeps it 0644, which OpenSSH refuses).
 copy_configs() {
 	cp "$CONFIGS"/* "$T/"
-	chmod 600 "$T"/*.yml "$T"/*.ini
+	chmod 600 "$T"/*.yml "$T"/*.ini "$T/test_key"
 }
 
 t_ini_twins_summarise_the_same() {

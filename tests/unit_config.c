@@ -407,12 +407,68 @@ int main(void)
 		    CONFIG_CHECK_FILES);
 		CHECK(c == NULL);
 		CHECK_CONTAINS(error, "not a regular file");
-		snprintf(text, sizeof text,
-		    "sync:\n  /a:\n    remote_host: h\n    remote_path: /b\n    priv_key: %s\n",
-		    "/etc/hostname");
-		c = parse(text, CONFIG_CHECK_FILES);
-		CHECK(c != NULL || access("/etc/hostname", R_OK) != 0);
-		config_free(c);
+		{
+			char key[] = "/tmp/poni-unit-key.XXXXXX";
+			int fd = mkstemp(key);	/* mode 0600 */
+			CHECK(fd >= 0);
+			if (fd >= 0) {
+				close(fd);
+				snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+				    "    remote_path: /b\n    priv_key: %s\n", key);
+				c = parse(text, CONFIG_CHECK_FILES);
+				CHECK(c != NULL);
+				config_free(c);
+				unlink(key);
+			}
+		}
+	}
+	TEST("config: a priv_key that group or others can read is refused, with the chmod") {
+		char key[] = "/tmp/poni-unit-key.XXXXXX", text[512], want[300];
+		int fd = mkstemp(key);
+		CHECK(fd >= 0);
+		if (fd >= 0) {
+			close(fd);
+			/* OpenSSH would refuse it at every run: UNPROTECTED PRIVATE KEY FILE */
+			chmod(key, 0644);
+			snprintf(text, sizeof text, "defaults:\n  priv_key: %s\nsync:\n"
+			    "  /a:\n    remote_host: h\n    remote_path: /b\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c == NULL);
+			snprintf(want, sizeof want, "t.yml:2: priv_key: %s is readable by others "
+			    "(mode 0644), which OpenSSH refuses: chmod 600 %s", key, key);
+			CHECK_STR(error, want);
+			config_free(c);
+			chmod(key, 0640);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c == NULL);
+			CHECK_CONTAINS(error, "is readable by its group (mode 0640)");
+			config_free(c);
+			chmod(key, 0604);
+			snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+			    "    remote_path: /b\n    priv_key: %s\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c == NULL);
+			CHECK_CONTAINS(error, "t.yml:5: priv_key: ");
+			CHECK_CONTAINS(error, "chmod 600");
+			config_free(c);
+			/* without the file checks (poni's own tests), and for
+			 * dbclient, which does not mind */
+			c = parse(text, 0);
+			CHECK(c != NULL);
+			config_free(c);
+			snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+			    "    remote_path: /b\n    priv_key: %s\n    ssh: dbclient\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c != NULL);
+			config_free(c);
+			chmod(key, 0400);
+			snprintf(text, sizeof text, "sync:\n  /a:\n    remote_host: h\n"
+			    "    remote_path: /b\n    priv_key: %s\n", key);
+			c = parse(text, CONFIG_CHECK_FILES);
+			CHECK(c != NULL);
+			config_free(c);
+			unlink(key);
+		}
 	}
 	TEST("config: relative files are relative to the config file's directory") {
 		struct config_builder *b = config_builder_new("/etc/poni/config.yml");

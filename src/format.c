@@ -53,17 +53,19 @@ static const char *read_spec(const char *f, struct spec *sp)
 	if (*f == '*') {
 		sp->width_arg = 1;
 		f++;
+	} else {
+		for (; *f >= '0' && *f <= '9'; f++)
+			sp->width = sp->width * 10 + (size_t)(*f - '0');
 	}
-	for (; *f >= '0' && *f <= '9'; f++)
-		sp->width = sp->width * 10 + (size_t)(*f - '0');
 	if (*f == '.') {
 		sp->prec = 0;
 		if (*++f == '*') {
 			sp->prec_arg = 1;
 			f++;
+		} else {
+			for (; *f >= '0' && *f <= '9'; f++)
+				sp->prec = sp->prec * 10 + (*f - '0');
 		}
-		for (; *f >= '0' && *f <= '9'; f++)
-			sp->prec = sp->prec * 10 + (*f - '0');
 	}
 	if (*f == 'z') {
 		sp->size = 3;

@@ -393,7 +393,7 @@ int main(void)
 		static const char *const bad[] = {
 			"%p", "%f", "%.1f", "%g", "%e", "%hd", "%hhu", "%+d", "% d", "%#x", "%'d",
 			"%ls", "%lc", "%l%", "%5%", "%lz", "%zl", "%llld", "%n", "%a", "%j", "%",
-			"%1$s", "%I64d",
+			"%1$s", "%I64d", "%*5d", "%.*3s",
 		};
 		size_t i;
 

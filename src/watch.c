@@ -7,7 +7,9 @@
  * Where each watched directory is, by watch descriptor, is kept in a
  * wdtree (wdtree.c), which also rebuilds an event's path. A directory
  * moved out of the tree is marked, and forgotten with everything below
- * it by one sweep after the batch of events that holds it.
+ * it by one sweep after the batch of events that holds it. Events are
+ * read one bounded batch per call; a queue overflow is met after its
+ * batch by building the tree again, and only then reported.
  *
  * A file source is watched through its parent directory, filtered by
  * name, so that replacing the file by rename (editors, logrotate) is seen
@@ -460,20 +462,18 @@ static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 	fn(ctx, WATCH_CHANGED, rel, flags);
 }
 
-/* One event. */
-static void event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn, void *ctx)
+/* One event; returns 1 for a queue overflow. */
+static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn, void *ctx)
 {
-	if (ev->mask & IN_Q_OVERFLOW) {
-		fn(ctx, WATCH_OVERFLOW, "", 0);
-		return;
-	}
+	if (ev->mask & IN_Q_OVERFLOW)
+		return 1;
 	if (w->link_wd && ev->wd == w->link_wd) {
 		if (ev->len && strcmp(ev->name, w->link_name) == 0)
 			fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
-		return;
+		return 0;
 	}
 	if (!wdtree_has(&w->tree, ev->wd))
-		return;		/* a watch already forgotten */
+		return 0;	/* a watch already forgotten */
 	if (ev->mask & IN_IGNORED) {
 		/* its directory is gone (after all below it) */
 		if (ev->wd == w->tree.root) {
@@ -482,33 +482,45 @@ static void event(struct watcher *w, const struct inotify_event *ev, watch_fn *f
 		} else {
 			wdtree_forget(&w->tree, ev->wd);
 		}
-		return;
+		return 0;
 	}
 	if (w->file_name) {
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 			fn(ctx, WATCH_SOURCE_GONE, "", 0);
 		else if (ev->len && strcmp(ev->name, w->file_name) == 0)
 			fn(ctx, WATCH_CHANGED, "", 0);
-		return;
+		return 0;
 	}
 	dir_event(w, ev->wd, ev, fn, ctx);
+	return 0;
 }
+
+/* One read of this buffer per call: at most some 500 events, so that a
+ * writer faster than poni cannot keep the loop from its signals and
+ * timers; select() reports the fd again at once while events are left.
+ * Nothing needs the queue emptied: the sweep and the compaction after a
+ * batch are as right between any two events. */
+#define READ_SIZE 16384
 
 void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 {
-	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[READ_SIZE] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int overflow = 0;
 	ssize_t len;
 	char *p;
 
-	for (;;) {
-		len = read(w->fd, buf, sizeof buf);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len <= 0)
-			break;
-		for (p = buf; p < buf + len;
-		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
-			event(w, (const struct inotify_event *)p, fn, ctx);
+	while ((len = read(w->fd, buf, sizeof buf)) < 0 && errno == EINTR)
+		;
+	for (p = buf; len > 0 && p < buf + len;
+	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+		overflow |= event(w, (const struct inotify_event *)p, fn, ctx);
+	if (overflow) {
+		/* Events were lost, maybe creations of directories among
+		 * them: the tree is built again here, after the batch (not
+		 * from the callback in its middle), then the sync is told. */
+		watcher_rescan(w);
+		fn(ctx, WATCH_OVERFLOW, "", 0);
+		return;
 	}
 	if (w->tree.sweep_due)
 		sweep(w);

@@ -332,12 +332,11 @@ void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_OVERFLOW:
-		/* Creations of directories may be among the lost events:
-		 * watch what is missing, then sync everything. */
-		log_warn("sync %s: inotify queue overflow, events were lost; rescanning and "
+		/* Creations of directories may be among the lost events: the
+		 * watcher has watched what was missing; sync everything. */
+		log_warn("sync %s: inotify queue overflow, events were lost; rescanned and "
 		    "syncing everything (raise fs.inotify.max_queued_events to avoid this)",
 		    s->label);
-		watcher_rescan(s->watcher);
 		check_watch_limit(s, now, false);
 		unknown_changes(s);
 		changed(s, now, s->conf.interval_ms);

@@ -4,15 +4,12 @@
  * every directory below it, placed at start and whenever a directory is
  * created or moved in.
  *
- * Watched directories are nodes in one array sorted by watch descriptor
- * and found by binary search: the kernel hands descriptors out in
- * increasing order, so a new node is appended. A node knows its parent
- * by the parent's descriptor and its name relative to the parent (names
- * live back to back in one arena), so a directory costs 12 bytes plus
- * its name, and renaming a directory renames one node: everything below
- * follows. There are no child lists; the rare move of a directory out of
- * the tree is settled by one sweep over the array after the batch of
- * events that holds it.
+ * Where each watched directory is, by watch descriptor, is kept in a
+ * wdtree (wdtree.c), which also rebuilds an event's path. A directory
+ * moved out of the tree is marked, and forgotten with everything below
+ * it by one sweep after the batch of events that holds it. Events are
+ * read one bounded batch per call; a queue overflow is met after its
+ * batch by building the tree again, and only then reported.
  *
  * A file source is watched through its parent directory, filtered by
  * name, so that replacing the file by rename (editors, logrotate) is seen
@@ -35,23 +32,11 @@
 #include "exclude.h"
 #include "util.h"
 #include "watch.h"
+#include "wdtree.h"
 
 #define DIR_EVENTS (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | \
 	IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
 	IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR)
-
-struct node {
-	int wd;
-	int parent;		/* the parent's wd, or one of the marks below */
-	uint32_t name;		/* offset in names */
-};
-
-/* Marks in node.parent (the kernel's descriptors start at 1). */
-#define NO_PARENT 0		/* the root */
-#define DEAD (-1)		/* forgotten: a tombstone until compaction */
-#define MOVED_OUT (-2)		/* moved out of the tree: the sweep forgets it */
-
-#define NONE SIZE_MAX		/* no such node */
 
 struct watcher {
 	const struct sync_conf *conf;
@@ -59,15 +44,9 @@ struct watcher {
 	char *dir;		/* the watched directory (a file's parent) */
 	char *file_name;	/* file source: its name in dir; else NULL */
 	char *exclude_prefix;	/* "name/" when the transfer root is above dir */
-	int root;		/* wd of dir; 0 when not watched */
 	int link_wd;		/* the directory of a source that is a link */
 	char *link_name;	/* and the link's name there; else NULL */
-	struct node *nodes;	/* sorted by wd, tombstones included */
-	size_t nnodes, capnodes, ndead;
-	char *names;		/* NUL-terminated names, back to back */
-	size_t names_len, names_cap, names_dead;
-	int sweep_due;		/* a node is marked MOVED_OUT */
-	size_t count;		/* live nodes */
+	struct wdtree tree;	/* the watched directories; tree.root is dir */
 	size_t missing;		/* directories the watch limit left unwatched */
 };
 
@@ -91,7 +70,7 @@ int watcher_fd(const struct watcher *w)
 
 size_t watcher_count(const struct watcher *w)
 {
-	return w->count;
+	return w->tree.count;
 }
 
 size_t watcher_missing(const struct watcher *w)
@@ -99,232 +78,23 @@ size_t watcher_missing(const struct watcher *w)
 	return w->missing;
 }
 
-static const char *name_of(const struct watcher *w, size_t i)
+/* --- the tree ---------------------------------------------------------------- */
+
+static void rm_watch(void *ctx, int wd)
 {
-	return w->names + w->nodes[i].name;
+	struct watcher *w = ctx;
+
+	inotify_rm_watch(w->fd, wd);
 }
 
-/* --- the node array ----------------------------------------------------------- */
-
-/* The first index whose wd is not below wd. */
-static size_t lower_bound(const struct watcher *w, int wd)
-{
-	size_t lo = 0, hi = w->nnodes;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->nodes[mid].wd < wd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The live node of wd, or NONE. */
-static size_t find(const struct watcher *w, int wd)
-{
-	size_t i = lower_bound(w, wd);
-
-	return i < w->nnodes && w->nodes[i].wd == wd && w->nodes[i].parent != DEAD ? i : NONE;
-}
-
-static uint32_t add_name(struct watcher *w, const char *name)
-{
-	size_t len = strlen(name) + 1;
-	uint32_t at;
-
-	if (w->names_len + len > UINT32_MAX)
-		fatal("more than 4 GiB of directory names in one sync");
-	if (w->names_len + len > w->names_cap) {
-		while (w->names_len + len > w->names_cap)
-			w->names_cap = w->names_cap ? w->names_cap * 2 : 256;
-		w->names = xrealloc(w->names, w->names_cap);
-	}
-	at = (uint32_t)w->names_len;
-	memcpy(w->names + at, name, len);
-	w->names_len += len;
-	return at;
-}
-
-static void add_node(struct watcher *w, int wd, int parent, const char *name)
-{
-	uint32_t at = add_name(w, name);
-	size_t i = w->nnodes;
-
-	if (i && w->nodes[i - 1].wd >= wd) {
-		/* only after the kernel's descriptors wrapped around */
-		i = lower_bound(w, wd);
-		if (w->nodes[i].wd == wd) {	/* a tombstone: reuse it */
-			w->ndead--;
-			goto fill;
-		}
-	}
-	if (w->nnodes == w->capnodes) {
-		if (w->capnodes > SIZE_MAX / 2 / sizeof *w->nodes)
-			fatal("too many watched directories in one sync");
-		w->capnodes = w->capnodes ? w->capnodes * 2 : 64;
-		w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
-	}
-	memmove(&w->nodes[i + 1], &w->nodes[i], (w->nnodes - i) * sizeof *w->nodes);
-	w->nnodes++;
-fill:
-	w->nodes[i].wd = wd;
-	w->nodes[i].parent = parent;
-	w->nodes[i].name = at;
-	w->count++;
-}
-
-static void forget_node(struct watcher *w, size_t i, int rm_watch)
-{
-	if (rm_watch)
-		inotify_rm_watch(w->fd, w->nodes[i].wd);
-	w->names_dead += strlen(name_of(w, i)) + 1;
-	w->nodes[i].parent = DEAD;
-	w->ndead++;
-	w->count--;
-}
-
-static void rename_node(struct watcher *w, size_t i, int parent, const char *name)
-{
-	if (strcmp(name_of(w, i), name) != 0) {
-		uint32_t at = add_name(w, name);
-		w->names_dead += strlen(name_of(w, i)) + 1;
-		w->nodes[i].name = at;
-	}
-	w->nodes[i].parent = parent;
-}
-
-/* Drop the tombstones once they are half of the array, and the dead
- * names once they are half of the arena; give memory back after a big
- * tree went away. Node indexes change: only called between batches. */
-static void compact(struct watcher *w)
-{
-	size_t i, n;
-
-	if (w->ndead > 64 && w->ndead * 2 > w->nnodes) {
-		for (i = n = 0; i < w->nnodes; i++)
-			if (w->nodes[i].parent != DEAD)
-				w->nodes[n++] = w->nodes[i];
-		w->nnodes = n;
-		w->ndead = 0;
-		if (w->capnodes > 256 && w->nnodes * 4 < w->capnodes) {
-			w->capnodes = w->nnodes * 2 + 64;
-			w->nodes = xrealloc(w->nodes, w->capnodes * sizeof *w->nodes);
-		}
-	}
-	if (w->names_dead > 4096 && w->names_dead * 2 > w->names_len) {
-		char *old = w->names;
-
-		w->names_cap = w->names_len - w->names_dead + 256;
-		w->names = xmalloc(w->names_cap);
-		w->names_len = 0;
-		for (i = 0; i < w->nnodes; i++) {
-			size_t len;
-			if (w->nodes[i].parent == DEAD)
-				continue;
-			len = strlen(old + w->nodes[i].name) + 1;
-			memcpy(w->names + w->names_len, old + w->nodes[i].name, len);
-			w->nodes[i].name = (uint32_t)w->names_len;
-			w->names_len += len;
-		}
-		w->names_dead = 0;
-		free(old);
-	}
-}
-
-static void forget_all(struct watcher *w)
-{
-	free(w->nodes);
-	free(w->names);
-	w->nodes = NULL;
-	w->names = NULL;
-	w->nnodes = w->capnodes = w->ndead = w->count = 0;
-	w->names_len = w->names_cap = w->names_dead = 0;
-	w->root = 0;
-	w->sweep_due = 0;
-}
-
-/* The index of the parent of live node i, or NONE for the root, a node
- * moved out, or one whose parent is gone. */
-static size_t parent_of(const struct watcher *w, size_t i)
-{
-	return w->nodes[i].parent > 0 ? find(w, w->nodes[i].parent) : NONE;
-}
-
-/* Forget the nodes marked MOVED_OUT and every node below them, or below
- * a parent that is gone, with their kernel watches (the directories
- * still exist, elsewhere). One pass: each node's verdict is that of its
- * nearest ancestor with one, and is remembered along the way. */
+/* Forget what moved out of the tree, with its kernel watches (the
+ * directories still exist, elsewhere). */
 static void sweep(struct watcher *w)
 {
-	enum { UNKNOWN, KEEP, DROP };
-	unsigned char *verdict = xmalloc(w->nnodes ? w->nnodes : 1);
-	size_t i, m, steps;
-
-	memset(verdict, UNKNOWN, w->nnodes);
-	for (i = 0; i < w->nnodes; i++) {
-		unsigned char v = DROP;
-
-		if (w->nodes[i].parent == DEAD)
-			continue;
-		/* climb to a node that decides (bounded: a loop in stale
-		 * information must not hang the daemon) */
-		for (m = i, steps = 0; steps <= w->nnodes; steps++) {
-			if (verdict[m] != UNKNOWN) {
-				v = verdict[m];
-				break;
-			}
-			if (w->nodes[m].wd == w->root) {
-				v = KEEP;
-				break;
-			}
-			if ((m = parent_of(w, m)) == NONE)
-				break;
-		}
-		for (m = i; m != NONE && verdict[m] == UNKNOWN; m = parent_of(w, m)) {
-			verdict[m] = v;
-			if (w->nodes[m].wd == w->root)
-				break;
-		}
-	}
-	for (i = 0; i < w->nnodes; i++)
-		if (verdict[i] == DROP)
-			forget_node(w, i, 1);
-	free(verdict);
-	w->sweep_due = 0;
+	wdtree_sweep(&w->tree, rm_watch, w);
 }
 
 /* --- paths ------------------------------------------------------------------ */
-
-/* The path of node i relative to the source directory, plus "/name"
- * when name is given, into rel (PATH_MAX bytes). Returns the length, or
- * -1 when too long or the node's place is not known. */
-static int rel_path(const struct watcher *w, size_t i, const char *name, char *rel)
-{
-	size_t m, need = name && *name ? strlen(name) : 0, depth = 0, l, at;
-
-	for (m = i; m == NONE || w->nodes[m].wd != w->root; m = parent_of(w, m)) {
-		if (m == NONE || ++depth > PATH_MAX / 2)
-			return -1;
-		need += strlen(name_of(w, m)) + (need ? 1 : 0);
-	}
-	if (need >= PATH_MAX)
-		return -1;
-	rel[need] = '\0';
-	at = need;
-	if (name && *name) {
-		l = strlen(name);
-		memcpy(rel + (at -= l), name, l);
-	}
-	for (m = i; w->nodes[m].wd != w->root; m = parent_of(w, m)) {
-		if (at < need)
-			rel[--at] = '/';
-		l = strlen(name_of(w, m));
-		memcpy(rel + (at -= l), name_of(w, m), l);
-	}
-	return (int)need;
-}
 
 /* The absolute path of rel (relative to the source directory). */
 static int abs_path(const struct watcher *w, const char *rel, char *abs)
@@ -340,11 +110,11 @@ static int abs_path(const struct watcher *w, const char *rel, char *abs)
 	return 0;
 }
 
-/* Both paths of node i's entry name (its own with name NULL). */
-static int paths_of(const struct watcher *w, size_t i, const char *name,
+/* Both paths of entry name of directory wd (its own with name NULL). */
+static int paths_of(const struct watcher *w, int wd, const char *name,
 		    char *rel, char *abs)
 {
-	return rel_path(w, i, name, rel) < 0 || abs_path(w, rel, abs) < 0 ? -1 : 0;
+	return wdtree_path(&w->tree, wd, name, rel) < 0 || abs_path(w, rel, abs) < 0 ? -1 : 0;
 }
 
 static int excluded(const struct watcher *w, const char *rel, int is_dir)
@@ -415,15 +185,14 @@ static size_t count_dirs(const char *path)
 
 /* --- placing watches --------------------------------------------------------- */
 
-/* Watch directory path as entry name of the node of wd parent (NO_PARENT:
- * the root). Returns its wd, or 0; *fresh tells whether it was new to
- * the tree (its content is not known yet: scan it). */
+/* Watch directory path as entry name of directory parent (WDTREE_ROOT:
+ * path is the root). Returns its wd, or 0; *fresh tells whether it was
+ * new to the tree (its content is not known yet: scan it). */
 static int add_watch(struct watcher *w, int parent, const char *name,
 		     const char *path, int *fresh)
 {
-	uint32_t mask = DIR_EVENTS | (parent != NO_PARENT ? IN_DONT_FOLLOW : 0);
+	uint32_t mask = DIR_EVENTS | (parent != WDTREE_ROOT ? IN_DONT_FOLLOW : 0);
 	int wd = inotify_add_watch(w->fd, path, mask);
-	size_t i, m;
 
 	*fresh = 0;
 	if (wd < 0) {
@@ -435,28 +204,22 @@ static int add_watch(struct watcher *w, int parent, const char *name,
 		errno = err;
 		return 0;
 	}
-	if ((i = find(w, wd)) == NONE) {
-		add_node(w, wd, parent, name);
+	/* one known under another name was moved within the tree and the
+	 * move is not handled yet: it is renamed, and what is below follows */
+	switch (wdtree_place(&w->tree, wd, parent, name)) {
+	case WDTREE_NEW:
 		*fresh = 1;
 		return wd;
-	}
-	if (w->nodes[i].parent == parent && strcmp(name_of(w, i), name) == 0)
-		return wd;	/* what we know */
-	/* Known under another name: it was moved within the tree and the
-	 * move is not handled yet. Rename it; what is below follows. But
-	 * never make a node its own ancestor (possible only with stale
-	 * knowledge after lost events): forget it and start afresh. */
-	if (wd == w->root)
-		return 0;
-	for (m = find(w, parent); m != NONE && w->nodes[m].wd != wd; m = parent_of(w, m))
-		;
-	if (m != NONE) {
-		w->nodes[i].parent = MOVED_OUT;
+	case WDTREE_KNOWN:
+	case WDTREE_MOVED:
+		return wd;
+	case WDTREE_LOOP:	/* stale knowledge after lost events */
 		sweep(w);
 		return 0;
+	case WDTREE_REFUSED:
+		break;
 	}
-	rename_node(w, i, parent, name);
-	return wd;
+	return 0;
 }
 
 /* Whether a directory's link count on path's file system is 2 plus its
@@ -491,7 +254,7 @@ static int join(char *path, size_t len, const char *name)
 static void scan(struct watcher *w, int top)
 {
 	int *todo, c, fresh;
-	size_t ntodo = 0, cap = 16, i, rl, al;
+	size_t ntodo = 0, cap = 16, rl, al;
 	char abs[PATH_MAX], rel[PATH_MAX];
 	int leaves_known = -1;
 
@@ -502,7 +265,7 @@ static void scan(struct watcher *w, int top)
 		struct dirent *de;
 		DIR *d;
 
-		if ((i = find(w, wd)) == NONE || paths_of(w, i, NULL, rel, abs) < 0)
+		if (paths_of(w, wd, NULL, rel, abs) < 0)
 			continue;
 		if (leaves_known < 0)
 			leaves_known = nlink_counts_subdirs(abs);
@@ -575,7 +338,7 @@ int watcher_start(struct watcher *w)
 	size_t len = strlen(src);
 	struct stat st;
 	char *slash;
-	int fresh;
+	int fresh, root;
 
 	free(w->dir);
 	free(w->file_name);
@@ -601,11 +364,11 @@ int watcher_start(struct watcher *w)
 	w->missing = 0;
 	/* Not even the source watched for lack of watches: the periodic
 	 * full syncs of the watch-limit fallback cover it. */
-	if (!(w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)))
+	if (!(root = add_watch(w, WDTREE_ROOT, "", w->dir, &fresh)))
 		return errno == ENOSPC ? 0 : -1;
 	if (!w->file_name && w->conf->recurse)
-		scan(w, w->root);
-	compact(w);
+		scan(w, root);
+	wdtree_compact(&w->tree);
 	return 0;
 }
 
@@ -615,27 +378,17 @@ int watcher_start(struct watcher *w)
  * found in the tree are then removed. */
 size_t watcher_rescan(struct watcher *w)
 {
-	struct node *old = w->nodes;
-	size_t nold = w->nnodes, i, j;
-	int fresh;
+	struct wdtree old = w->tree;
+	int fresh, root;
 
-	w->nodes = NULL;
-	forget_all(w);
+	memset(&w->tree, 0, sizeof w->tree);
 	w->missing = 0;
-	if ((w->root = add_watch(w, NO_PARENT, "", w->dir, &fresh)) &&
+	if ((root = add_watch(w, WDTREE_ROOT, "", w->dir, &fresh)) &&
 	    !w->file_name && w->conf->recurse)
-		scan(w, w->root);
-	/* both sorted by wd: one merge finds the old ones not found again */
-	for (i = j = 0; i < nold; i++) {
-		if (old[i].parent == DEAD)
-			continue;
-		while (j < w->nnodes && w->nodes[j].wd < old[i].wd)
-			j++;
-		if (j == w->nnodes || w->nodes[j].wd != old[i].wd)
-			inotify_rm_watch(w->fd, old[i].wd);
-	}
-	free(old);
-	compact(w);
+		scan(w, root);
+	wdtree_drop_missing(&old, &w->tree, rm_watch, w);
+	wdtree_clear(&old);
+	wdtree_compact(&w->tree);
 	return w->missing;
 }
 
@@ -644,53 +397,49 @@ size_t watcher_rescan(struct watcher *w)
 /* A directory below the source reported its own move: if it is no
  * longer where the tree has it, it left the tree (a move within was
  * seen before as the new parent's IN_MOVED_TO and renamed the node). */
-static void moved_self(struct watcher *w, size_t i)
+static void moved_self(struct watcher *w, int wd)
 {
 	char rel[PATH_MAX], abs[PATH_MAX], name[NAME_MAX + 1];
-	int wd = w->nodes[i].wd, parent = w->nodes[i].parent, fresh, found;
+	int parent = wdtree_parent(&w->tree, wd), fresh, found;
 
-	if (parent <= 0 || paths_of(w, i, NULL, rel, abs) < 0 ||
-	    strlen(name_of(w, i)) > NAME_MAX) {
-		w->nodes[i].parent = MOVED_OUT;
-		w->sweep_due = 1;
+	if (parent <= 0 || paths_of(w, wd, NULL, rel, abs) < 0 ||
+	    strlen(wdtree_name(&w->tree, wd)) > NAME_MAX) {
+		wdtree_move_out(&w->tree, wd);
 		return;
 	}
 	/* what is there now is watched (it belongs to the tree); the name
 	 * is copied, as adding a node may move the names */
-	strcpy(name, name_of(w, i));
+	strcpy(name, wdtree_name(&w->tree, wd));
 	found = add_watch(w, parent, name, abs, &fresh);
 	if (found == wd)
 		return;
-	if ((i = find(w, wd)) != NONE) {
-		w->nodes[i].parent = MOVED_OUT;
-		w->sweep_due = 1;
-	}
+	wdtree_move_out(&w->tree, wd);
 	if (found && fresh)
 		scan(w, found);
 }
 
-/* One event of a directory source, on node i. */
-static void dir_event(struct watcher *w, size_t i, const struct inotify_event *ev,
+/* One event of a directory source, on directory wd. */
+static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 		      watch_fn *fn, void *ctx)
 {
 	char rel[PATH_MAX], abs[PATH_MAX];
-	int is_dir = (ev->mask & IN_ISDIR) != 0, c, fresh, wd = w->nodes[i].wd;
+	int is_dir = (ev->mask & IN_ISDIR) != 0, c, fresh;
 	unsigned flags = 0;
 
 	if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		if (wd == w->root)
+		if (wd == w->tree.root)
 			fn(ctx, WATCH_SOURCE_GONE, "", 0);
 		else if (ev->mask & IN_MOVE_SELF)
-			moved_self(w, i);
+			moved_self(w, wd);
 		return;		/* the parent reports the change itself */
 	}
 	/* the source directory's own mode, owner or times: only a full
 	 * run carries those (a listed "." would recurse into everything) */
-	if (!ev->len && wd == w->root && (ev->mask & IN_ATTRIB)) {
+	if (!ev->len && wd == w->tree.root && (ev->mask & IN_ATTRIB)) {
 		fn(ctx, WATCH_CHANGED, "", 0);
 		return;
 	}
-	if (!ev->len || paths_of(w, i, ev->name, rel, abs) < 0)
+	if (!ev->len || paths_of(w, wd, ev->name, rel, abs) < 0)
 		return;
 	if (excluded(w, rel, is_dir))
 		return;
@@ -713,57 +462,69 @@ static void dir_event(struct watcher *w, size_t i, const struct inotify_event *e
 	fn(ctx, WATCH_CHANGED, rel, flags);
 }
 
+/* One event; returns 1 for a queue overflow. */
+static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn, void *ctx)
+{
+	if (ev->mask & IN_Q_OVERFLOW)
+		return 1;
+	if (w->link_wd && ev->wd == w->link_wd) {
+		if (ev->len && strcmp(ev->name, w->link_name) == 0)
+			fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
+		return 0;
+	}
+	if (!wdtree_has(&w->tree, ev->wd))
+		return 0;	/* a watch already forgotten */
+	if (ev->mask & IN_IGNORED) {
+		/* its directory is gone (after all below it) */
+		if (ev->wd == w->tree.root) {
+			wdtree_clear(&w->tree);
+			fn(ctx, WATCH_SOURCE_GONE, "", 0);
+		} else {
+			wdtree_forget(&w->tree, ev->wd);
+		}
+		return 0;
+	}
+	if (w->file_name) {
+		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
+			fn(ctx, WATCH_SOURCE_GONE, "", 0);
+		else if (ev->len && strcmp(ev->name, w->file_name) == 0)
+			fn(ctx, WATCH_CHANGED, "", 0);
+		return 0;
+	}
+	dir_event(w, ev->wd, ev, fn, ctx);
+	return 0;
+}
+
+/* One read of this buffer per call: at most some 500 events, so that a
+ * writer faster than poni cannot keep the loop from its signals and
+ * timers; select() reports the fd again at once while events are left.
+ * Nothing needs the queue emptied: the sweep and the compaction after a
+ * batch are as right between any two events. */
+#define READ_SIZE 16384
+
 void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 {
-	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[READ_SIZE] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int overflow = 0;
 	ssize_t len;
 	char *p;
 
-	for (;;) {
-		len = read(w->fd, buf, sizeof buf);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len <= 0)
-			break;
-		for (p = buf; p < buf + len;
-		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-			size_t i;
-
-			if (ev->mask & IN_Q_OVERFLOW) {
-				fn(ctx, WATCH_OVERFLOW, "", 0);
-				continue;
-			}
-			if (w->link_wd && ev->wd == w->link_wd) {
-				if (ev->len && strcmp(ev->name, w->link_name) == 0)
-					fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
-				continue;
-			}
-			if ((i = find(w, ev->wd)) == NONE)
-				continue;	/* a watch already forgotten */
-			if (ev->mask & IN_IGNORED) {
-				/* its directory is gone (after all below it) */
-				if (ev->wd == w->root) {
-					forget_all(w);
-					fn(ctx, WATCH_SOURCE_GONE, "", 0);
-				} else {
-					forget_node(w, i, 0);
-				}
-				continue;
-			}
-			if (w->file_name) {
-				if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
-					fn(ctx, WATCH_SOURCE_GONE, "", 0);
-				else if (ev->len && strcmp(ev->name, w->file_name) == 0)
-					fn(ctx, WATCH_CHANGED, "", 0);
-				continue;
-			}
-			dir_event(w, i, ev, fn, ctx);
-		}
+	while ((len = read(w->fd, buf, sizeof buf)) < 0 && errno == EINTR)
+		;
+	for (p = buf; len > 0 && p < buf + len;
+	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+		overflow |= event(w, (const struct inotify_event *)p, fn, ctx);
+	if (overflow) {
+		/* Events were lost, maybe creations of directories among
+		 * them: the tree is built again here, after the batch (not
+		 * from the callback in its middle), then the sync is told. */
+		watcher_rescan(w);
+		fn(ctx, WATCH_OVERFLOW, "", 0);
+		return;
 	}
-	if (w->sweep_due)
+	if (w->tree.sweep_due)
 		sweep(w);
-	compact(w);
+	wdtree_compact(&w->tree);
 }
 
 void watcher_free(struct watcher *w)
@@ -771,8 +532,7 @@ void watcher_free(struct watcher *w)
 	if (!w)
 		return;
 	close(w->fd);
-	free(w->nodes);
-	free(w->names);
+	wdtree_clear(&w->tree);
 	free(w->dir);
 	free(w->file_name);
 	free(w->exclude_prefix);

@@ -9,7 +9,8 @@
 
 enum watch_event {
 	WATCH_CHANGED,		/* something under the source changed */
-	WATCH_OVERFLOW,		/* events were lost: sync everything */
+	WATCH_OVERFLOW,		/* events were lost: the watcher has rescanned
+				 * (see watcher_missing); sync everything */
 	WATCH_SOURCE_GONE,	/* the source itself went away */
 	WATCH_SOURCE_RELINKED	/* the symbolic link that is the source changed */
 };
@@ -33,7 +34,10 @@ int watcher_fd(const struct watcher *w);
 /* Place the watches. Returns 0, or -1 when the source does not exist
  * (errno ENOENT) or cannot be watched. */
 int watcher_start(struct watcher *w);
-/* Read the pending inotify events and report them through fn. */
+/* Read a bounded batch of the pending inotify events (call again while
+ * the fd is readable) and report them through fn. fn must neither free
+ * nor rescan the watcher: after a queue overflow, watcher_read itself
+ * rescans once the batch is done, then reports WATCH_OVERFLOW. */
 void watcher_read(struct watcher *w, watch_fn *fn, void *ctx);
 size_t watcher_count(const struct watcher *w);
 /* How many directories the watch limit (fs.inotify.max_user_watches)

@@ -23,6 +23,7 @@ if ! { cc_san -o "$work/poni" src/*.c &&
 	cc_san -o "$work/unit_config" tests/unit_config.c $core &&
 	cc_san -o "$work/unit_rsync" tests/unit_rsync.c $core src/spawn.c &&
 	cc_san -o "$work/unit_exclude" tests/unit_exclude.c src/exclude.c src/match.c &&
+	cc_san -o "$work/unit_wdtree" tests/unit_wdtree.c src/wdtree.c src/util.c src/log.c src/format.c &&
 	cc_san -DFSTAB_FILE='"tests/mounts/fstab"' -DUCI_FSTAB_FILE='"tests/mounts/uci"' \
 		-o "$work/unit_mounts" tests/unit_mounts.c src/mounts.c src/util.c src/log.c src/format.c; } \
 	>"$work/build.log" 2>&1; then
@@ -38,7 +39,7 @@ UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/reports/ubsan"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
 failed=0
-for t in unit_format unit_yaml unit_config unit_rsync unit_exclude unit_mounts; do
+for t in unit_format unit_yaml unit_config unit_rsync unit_exclude unit_mounts unit_wdtree; do
 	if "$work/$t" >"$work/$t.out" 2>&1; then
 		echo "PASS asan_$t"
 	else

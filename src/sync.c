@@ -18,7 +18,11 @@
  * the one poni found in place (see mounts.h): the sync waits for it. A
  * full run for unknown changes from an empty source deletes nothing.
  * When poni stops, what is pending runs at once; what is left is named
- * in the log. */
+ * in the log.
+ *
+ * A sync registers with the event loop itself: its watcher's fd, one
+ * timer set after each step to the earliest of its due times, and its
+ * rsync's stderr and pid. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +31,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "mounts.h"
+#include "pathset.h"
 #include "rsync.h"
+#include "spawn.h"
 #include "sshmaster.h"
 #include "sync.h"
 #include "util.h"
+#include "watch.h"
 
 #define BACKOFF_FIRST_MS 1000L
 #define SOURCE_RETRY_MS (10L * 1000)
@@ -42,7 +51,90 @@
  * new try to place the missing watches this often. */
 #define FALLBACK_MS (10L * 1000)
 
-struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
+enum sync_state {
+	SYNC_IDLE,	/* in step with the source */
+	SYNC_PENDING,	/* a change seen: a run is due at "due" */
+	SYNC_RUNNING,	/* rsync runs */
+	SYNC_BACKOFF,	/* the last run failed: retry at "due" */
+	SYNC_WAITING,	/* the source is not there: look again at "due" */
+	SYNC_NO_TARGET	/* a local target is not there: look again at "due" */
+};
+
+#define SYNC_NO_DUE (-1LL)
+
+/* A new regular file is held back until it is closed (or this long), so
+ * that writing it gives one run, not one for the create and one for the
+ * close; a file kept open (a log) is synced when the hold runs out. */
+#define SYNC_HOLD_MS 1000
+#define SYNC_MAX_HELD 64
+
+struct held_file {
+	char *path;
+	long long until;
+};
+
+struct sync {
+	struct sync_conf conf;	/* owned */
+	struct watcher *watcher;	/* NULL in --once mode or while waiting */
+	char *label;		/* "SOURCE -> TARGET", escaped for the log */
+	const char *control;	/* the ssh master's socket, or NULL */
+	enum sync_state state;
+	long long due;		/* monotonic ms, or SYNC_NO_DUE */
+	long long rescan_due;	/* watch limit fallback: next full sync */
+	struct pathset pending;	/* what changed since the last run began */
+	struct held_file held[SYNC_MAX_HELD];
+	size_t nheld;
+	bool dirty;		/* changed while running: one more run */
+	long long dirty_since;
+	bool source_gone;	/* seen by the watcher: wait for it */
+	bool retired;		/* removed by a reload: freed once reaped */
+	struct proc proc;
+	long long run_started;
+	int failures;		/* in a row, for the back-off */
+	bool dry_run;
+	bool once;		/* --once: one run, no watching */
+	int runs;		/* finished runs */
+	size_t run_paths;	/* paths listed for the run, 0: a full run */
+	bool last_ok;
+	time_t last_ok_time;	/* wall clock of the last success, or 0 */
+	char *last_error;	/* the last failure, for SIGUSR1 */
+	char *told;		/* why the sync waits, as last logged */
+	time_t last_error_time;
+	long long full_due;	/* the next periodic full run, or SYNC_NO_DUE */
+	bool unknown;		/* what changed is not known: see the guard */
+	bool full_next;		/* recurse: false: a full run after this one */
+	long long retry_due;	/* a full run for paths that failed, or NO_DUE */
+	bool guarded;		/* this run deletes nothing: the source is empty */
+	bool stopping;		/* poni stops: flush, no retries */
+	/* The file systems the source depends on and the watched one, as
+	 * found when watching began (see mounts.h). */
+	char **src_mounts;
+	dev_t src_dev;
+	ino_t src_ino;		/* 0 for a file source */
+	bool file_source;
+	bool via_link;		/* "/a/b" is a link: what it points to, as b */
+	bool relinked;		/* the link was pointed elsewhere: a full run */
+	/* A local target as the last successful run left it. */
+	char **dst_mounts;	/* NULL until a run found it */
+	dev_t dst_dev;
+	ino_t dst_ino;
+	int mtime_window;	/* its timestamps: -1 exact, else seconds */
+	/* In the event loop. */
+	struct loop_fd watch_fd;	/* the watcher's inotify fd */
+	struct loop_timer timer;	/* at sync_next_due */
+	struct loop_fd rsync_err;	/* the running rsync's stderr */
+	struct loop_process rsync;
+	void (*settled)(struct sync *s);
+};
+
+static void on_watch_fd(struct loop_fd *f, short revents);
+static void on_timer(struct loop_timer *t);
+static void on_rsync_stderr(struct loop_fd *f, short revents);
+static void on_rsync_exit(struct loop_process *c, int status);
+static void sync_on_exit(struct sync *s, int status, long long now);
+
+struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
+		      void (*settled)(struct sync *s))
 {
 	struct sync *s = xcalloc(1, sizeof *s);
 	struct buf b = { 0 };
@@ -56,6 +148,12 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
 	s->mtime_window = -1;
+	s->watch_fd.events = s->rsync_err.events = POLLIN;
+	s->watch_fd.cb = on_watch_fd;
+	s->rsync_err.cb = on_rsync_stderr;
+	s->rsync.cb = on_rsync_exit;
+	s->timer.cb = on_timer;
+	s->settled = settled;
 	target = sync_target(&s->conf);
 	buf_add_escaped(&b, s->conf.source);
 	buf_adds(&b, " -> ");
@@ -71,6 +169,15 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	return s;
 }
 
+/* The watcher and its fd in the loop go together. */
+static void stop_watching(struct sync *s)
+{
+	loop_fd_remove(&s->watch_fd);
+	watcher_free(s->watcher);
+	s->watcher = NULL;
+	s->rescan_due = SYNC_NO_DUE;
+}
+
 static void unhold_all(struct sync *s)
 {
 	while (s->nheld)
@@ -81,7 +188,8 @@ void sync_free(struct sync *s)
 {
 	if (!s)
 		return;
-	sync_stop_watching(s);
+	stop_watching(s);
+	loop_timer_cancel(&s->timer);
 	master_release(s->control);
 	unhold_all(s);
 	pathset_clear(&s->pending);
@@ -207,19 +315,22 @@ static int start_watching(struct sync *s, long long now)
 		return -1;
 	}
 	mounts_free(fresh);
-	if (!s->watcher && !(s->watcher = watcher_new(&s->conf))) {
-		log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
-		    strerror(errno), errno == EMFILE ?
-		    " (raise fs.inotify.max_user_instances)" : "");
-		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
-		return -1;
+	if (!s->watcher) {
+		if (!(s->watcher = watcher_new(&s->conf))) {
+			log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
+			    strerror(errno), errno == EMFILE ?
+			    " (raise fs.inotify.max_user_instances)" : "");
+			schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
+			return -1;
+		}
+		s->watch_fd.fd = watcher_fd(s->watcher);
+		loop_fd_add(&s->watch_fd);
 	}
 	if (watcher_start(s->watcher) < 0) {
 		if (s->state != SYNC_WAITING)
 			log_warn("sync %s: cannot watch the source: %s; looking again every %ld s",
 			    s->label, strerror(errno), SOURCE_RETRY_MS / 1000);
-		watcher_free(s->watcher);
-		s->watcher = NULL;
+		stop_watching(s);
 		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
 		return -1;
 	}
@@ -231,7 +342,7 @@ static int start_watching(struct sync *s, long long now)
 	return 0;
 }
 
-void sync_start(struct sync *s, long long now)
+static void start(struct sync *s, long long now)
 {
 	unknown_changes(s);
 	if (s->once) {
@@ -303,7 +414,7 @@ static bool hold(struct sync *s, const char *path, long long now)
 	return true;
 }
 
-void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
+static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
@@ -578,6 +689,10 @@ static void run(struct sync *s, long long now)
 	if (list_fd >= 0)
 		close(list_fd);
 	argv_free(argv);
+	s->rsync_err.fd = s->proc.err_fd;
+	loop_fd_add(&s->rsync_err);
+	s->rsync.pid = s->proc.pid;
+	loop_process_add(&s->rsync);
 	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 }
 
@@ -587,7 +702,7 @@ static long long earlier(long long a, long long b)
 	return a == SYNC_NO_DUE || (b != SYNC_NO_DUE && b < a) ? b : a;
 }
 
-long long sync_next_due(const struct sync *s)
+static long long sync_next_due(const struct sync *s)
 {
 	long long next = earlier(earlier(s->due, s->rescan_due), earlier(s->full_due, s->retry_due));
 	size_t i;
@@ -597,7 +712,7 @@ long long sync_next_due(const struct sync *s)
 	return next;
 }
 
-void sync_on_due(struct sync *s, long long now)
+static void sync_on_due(struct sync *s, long long now)
 {
 	size_t i;
 
@@ -635,11 +750,8 @@ void sync_on_due(struct sync *s, long long now)
 		run(s, now);
 		break;
 	case SYNC_WAITING:
-		if (s->watcher) {	/* the source went away: drop its watches */
-			watcher_free(s->watcher);
-			s->watcher = NULL;
-			s->rescan_due = SYNC_NO_DUE;
-		}
+		if (s->watcher)	/* the source went away: drop its watches */
+			stop_watching(s);
 		s->source_gone = false;
 		unhold_all(s);
 		if (start_watching(s, now) < 0)
@@ -704,7 +816,7 @@ static void log_failure(struct sync *s, int status, long long took)
 	free(text);
 }
 
-void sync_on_exit(struct sync *s, int status, long long now)
+static void sync_on_exit(struct sync *s, int status, long long now)
 {
 	long long took = now - s->run_started;
 	long backoff;
@@ -713,6 +825,7 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	 * too long): those must not hold back the changes that follow */
 	bool partial = code == 23;
 
+	loop_fd_remove(&s->rsync_err);
 	proc_finish(&s->proc);
 	s->runs++;
 	s->last_ok = code >= 0 && rsync_exit_ok(code);
@@ -790,24 +903,109 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	}
 }
 
-void sync_stop_watching(struct sync *s)
+/* After each step: the timer at the earliest due time (none for a sync
+ * that stops or is retired), and when poni stops, the ssh master let go
+ * once no run needs it. */
+static void update(struct sync *s)
 {
-	watcher_free(s->watcher);
-	s->watcher = NULL;
-	s->rescan_due = SYNC_NO_DUE;
+	long long due = sync_next_due(s);
+
+	if (due == SYNC_NO_DUE || s->stopping || s->retired)
+		loop_timer_cancel(&s->timer);
+	else
+		loop_timer_set(&s->timer, due);
+	if (s->stopping && s->state != SYNC_RUNNING && s->control) {
+		master_release(s->control);
+		s->control = NULL;
+	}
+}
+
+/* The end of a step that the loop gave the sync: tell the daemon. */
+static void settle(struct sync *s)
+{
+	update(s);
+	s->settled(s);
+}
+
+static void on_watch_fd(struct loop_fd *f, short revents)
+{
+	struct sync *s = container_of(f, struct sync, watch_fd);
+
+	(void)revents;
+	watcher_read(s->watcher, sync_on_watch, s);
+	settle(s);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct sync *s = container_of(t, struct sync, timer);
+
+	sync_on_due(s, now_ms());
+	settle(s);
+}
+
+static void on_rsync_stderr(struct loop_fd *f, short revents)
+{
+	struct sync *s = container_of(f, struct sync, rsync_err);
+
+	(void)revents;
+	proc_read_stderr(&s->proc);
+	if (s->proc.err_fd < 0)
+		loop_fd_remove(f);
+}
+
+static void on_rsync_exit(struct loop_process *c, int status)
+{
+	struct sync *s = container_of(c, struct sync, rsync);
+
+	sync_on_exit(s, status, now_ms());
+	settle(s);
+}
+
+void sync_start(struct sync *s)
+{
+	start(s, now_ms());
+	update(s);
+}
+
+const struct sync_conf *sync_conf(const struct sync *s)
+{
+	return &s->conf;
+}
+
+bool sync_retired(const struct sync *s)
+{
+	return s->retired;
+}
+
+bool sync_running(const struct sync *s)
+{
+	return s->state == SYNC_RUNNING;
+}
+
+bool sync_busy(const struct sync *s)
+{
+	return s->state == SYNC_RUNNING || s->state == SYNC_PENDING;
+}
+
+bool sync_succeeded(const struct sync *s)
+{
+	return s->last_ok && s->runs > 0;
 }
 
 void sync_retire(struct sync *s)
 {
+	log_info("sync %s: removed from the config; stopping it", s->label);
 	s->retired = true;
-	sync_stop_watching(s);
+	stop_watching(s);
 	if (s->state == SYNC_RUNNING)
 		proc_signal(&s->proc, SIGTERM);
 	else
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	update(s);
 }
 
-void sync_on_mounts(struct sync *s, long long now)
+static void on_mounts(struct sync *s, long long now)
 {
 	char **mounts;
 	struct stat st;
@@ -836,24 +1034,41 @@ void sync_on_mounts(struct sync *s, long long now)
 		source_lost(s, now, "the file systems at or below the source changed");
 }
 
-void sync_force_full(struct sync *s, long long now)
+void sync_on_mounts(struct sync *s)
 {
+	on_mounts(s, now_ms());
+	update(s);
+}
+
+void sync_force_full(struct sync *s)
+{
+	long long now = now_ms();
+
 	/* a wait or a back-off ends now; the run after it is a full one */
 	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET ||
 	    s->state == SYNC_BACKOFF) {
 		s->due = now;
-		return;
+	} else {
+		unknown_changes(s);
+		changed(s, now, 0);
 	}
-	unknown_changes(s);
-	changed(s, now, 0);
+	update(s);
 }
 
-void sync_flush(struct sync *s, long long now)
+void sync_stop(struct sync *s)
 {
+	stop_watching(s);
 	s->stopping = true;
 	unhold_all(s);		/* held files are in the pending set */
 	if (s->state == SYNC_PENDING || s->state == SYNC_BACKOFF)
-		run(s, now);
+		run(s, now_ms());
+	update(s);
+}
+
+void sync_kill(struct sync *s, int sig)
+{
+	if (s->state == SYNC_RUNNING)
+		proc_signal(&s->proc, sig);
 }
 
 void sync_report_unsynced(const struct sync *s)
@@ -897,8 +1112,9 @@ static void status_time(char *out, time_t t)
 		memcpy(out, "never", 6);
 }
 
-void sync_log_status(const struct sync *s, long long now)
+void sync_log_status(const struct sync *s)
 {
+	long long now = now_ms();
 	static const char *const names[] = {
 		"idle", "pending", "running", "backing off", "waiting for the source",
 		"waiting for the target"

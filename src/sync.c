@@ -41,6 +41,7 @@
 #include "spawn.h"
 #include "sshmaster.h"
 #include "sync.h"
+#include "target.h"
 #include "util.h"
 #include "watch.h"
 
@@ -114,11 +115,7 @@ struct sync {
 	bool file_source;
 	bool via_link;		/* "/a/b" is a link: what it points to, as b */
 	bool relinked;		/* the link was pointed elsewhere: a full run */
-	/* A local target as the last successful run left it. */
-	char **dst_mounts;	/* NULL until a run found it */
-	dev_t dst_dev;
-	ino_t dst_ino;
-	int mtime_window;	/* its timestamps: -1 exact, else seconds */
+	struct target target;	/* a local one as the last good run left it */
 	/* In the event loop. */
 	struct loop_fd watch_fd;	/* the watcher's inotify fd */
 	struct loop_timer timer;	/* at sync_next_due */
@@ -147,7 +144,6 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	s->state = SYNC_IDLE;
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
-	s->mtime_window = -1;
 	s->watch_fd.events = s->rsync_err.events = POLLIN;
 	s->watch_fd.cb = on_watch_fd;
 	s->rsync_err.cb = on_rsync_stderr;
@@ -160,6 +156,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	buf_add_escaped(&b, target);
 	free(target);
 	s->label = b.s;
+	target_init(&s->target, s->conf.remote_path, s->label, s->conf.modify_window >= 0);
 	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
@@ -195,7 +192,7 @@ void sync_free(struct sync *s)
 	pathset_clear(&s->pending);
 	sync_conf_clear(&s->conf);
 	mounts_free(s->src_mounts);
-	mounts_free(s->dst_mounts);
+	target_clear(&s->target);
 	free(s->label);
 	free(s->last_error);
 	free(s->told);
@@ -514,101 +511,34 @@ static bool source_empty(const struct sync *s)
 	return empty;
 }
 
-/* How finely a directory's file system keeps modification times: -1 to
- * the nanosecond, 0 to the second, else by how many seconds a time may
- * move (FAT keeps even seconds). Probed with a file of its own. */
-static int probe_window(const char *dir)
-{
-	struct timespec t[2] = { { 1000000001, 123456789 }, { 1000000001, 123456789 } };
-	char *path = xasprintf("%s/.poni-probe.XXXXXX", dir);
-	int fd = mkostemp(path, O_CLOEXEC), window = -1;
-	long long moved;
-	struct stat st;
-
-	if (fd >= 0 && futimens(fd, t) == 0 && stat(path, &st) == 0) {
-		moved = (long long)st.st_mtim.tv_sec - t[1].tv_sec;
-		if (moved < 0)
-			moved = -moved;
-		if (moved)
-			window = moved < 60 ? (int)moved : 60;
-		else if (st.st_mtim.tv_nsec != t[1].tv_nsec)
-			window = 0;
-	}
-	if (fd >= 0) {
-		unlink(path);
-		close(fd);
-	}
-	free(path);
-	return window;
-}
-
-/* Take the local target st as the one to keep in step: remember which
- * directory it is and on which mounts, and how it keeps times. */
-static void adopt_target(struct sync *s, const struct stat *st)
-{
-	if (s->dst_mounts && st->st_dev == s->dst_dev && st->st_ino == s->dst_ino)
-		return;
-	mounts_free(s->dst_mounts);
-	s->dst_mounts = mounts_of(s->conf.remote_path, false);
-	s->dst_dev = st->st_dev;
-	s->dst_ino = st->st_ino;
-	s->mtime_window = probe_window(s->conf.remote_path);
-	if (s->mtime_window >= 0 && s->conf.modify_window < 0)
-		log_info("sync %s: the target keeps modification times to %s; full runs "
-		    "compare them with --modify-window=%d", s->label,
-		    s->mtime_window ? "even seconds or coarser" : "the second", s->mtime_window);
-}
-
-/* After a successful run: the target as the run left it. */
-static void record_target(struct sync *s)
-{
-	struct stat st;
-
-	if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run &&
-	    stat(s->conf.remote_path, &st) == 0)
-		adopt_target(s, &st);
-}
-
-/* Before a run to a local target: it must be the directory that the
- * last run left (or that the first run found), on the same mounts. A
- * target that does not exist yet is made by a full run (or rsync says
- * why it cannot); one that went away (its
- * disk unmounted, the directory removed) is waited for, so that nothing
- * lands in a bare mount point or a new empty directory and is called
- * synced; a different one is synced in full. -1 when the sync waits. */
+/* Before a run to a local target (see target.h): -1 when the sync
+ * waits for it. */
 static int check_target(struct sync *s, long long now, bool *full)
 {
-	char **fresh = s->dst_mounts ? NULL : mounts_of(s->conf.remote_path, false), *why = NULL;
-	const char *gone = mounts_missing(s->dst_mounts ? s->dst_mounts : fresh);
-	struct stat st;
-	bool missing = false;
+	char *why = NULL;
 
-	if (gone)
-		why = xasprintf("the target's file system %s is not mounted", gone);
-	else if ((missing = stat(s->conf.remote_path, &st) < 0) && s->dst_mounts)
-		why = xasprintf("the target %s is gone: %s", s->conf.remote_path,
-		    errno == ENOENT ? "removed since the last run" : strerror(errno));
-	else if (missing)
-		*full = true;	/* a new target: rsync makes it whole (or fails) */
-	else if (!s->dst_mounts)
-		adopt_target(s, &st);	/* found in place: this one */
-	else if (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino) {
+	switch (target_check(&s->target, &why)) {
+	case TARGET_GONE:
+		tell(s, why);
+		unknown_changes(s);
+		schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
+		return -1;
+	case TARGET_OTHER:
 		if (s->state != SYNC_NO_TARGET)
 			log_info("sync %s: the target is not the directory of the last run; "
 			    "syncing everything", s->label);
 		*full = true;
+		break;
+	case TARGET_NEW:
+		*full = true;	/* rsync makes it whole (or fails) */
+		break;
+	case TARGET_SAME:
+		break;
 	}
-	mounts_free(fresh);
-	if (!why) {
-		if (s->state == SYNC_NO_TARGET)
-			log_info("sync %s: the target is back; syncing everything", s->label);
-		untell(s);
-		return 0;
-	}
-	tell(s, why);
-	unknown_changes(s);
-	schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
-	return -1;
+	if (s->state == SYNC_NO_TARGET)
+		log_info("sync %s: the target is back; syncing everything", s->label);
+	untell(s);
+	return 0;
 }
 
 static void run(struct sync *s, long long now)
@@ -656,7 +586,8 @@ static void run(struct sync *s, long long now)
 	s->unknown = false;
 	r.from_list = !full;
 	r.guard = s->guarded;
-	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window : s->mtime_window;
+	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window :
+	    s->target.mtime_window;
 	if (full)
 		s->full_due = next_full(s, now);
 	argv = rsync_argv(&s->conf, &r);
@@ -844,7 +775,8 @@ static void sync_on_exit(struct sync *s, int status, long long now)
 			log_info("sync %s: ok in %lld.%03lld s (full)%s", s->label,
 			    took / 1000, took % 1000,
 			    code == 24 ? ", some files vanished during the run" : "");
-		record_target(s);
+		if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run)
+			target_record(&s->target);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
 		if (!partial)

@@ -173,10 +173,12 @@ static void on_selfpipe(struct loop_fd *f, short revents)
 	unsigned seen = 0;
 	size_t n = 0, i;
 	ssize_t got, k;
+	int reads = 0;
 
 	(void)f;
 	(void)revents;
-	while ((got = read(selfpipe[0], buf, sizeof buf)) > 0)
+	/* a bounded read: a flood of signals cannot hold the loop here */
+	while (reads++ < 16 && (got = read(selfpipe[0], buf, sizeof buf)) > 0)
 		for (k = 0; k < got; k++)
 			if (buf[k] < NSIGS && !(seen & 1u << buf[k])) {
 				seen |= 1u << buf[k];

@@ -248,6 +248,7 @@ int daemon_finish(void)
 	int status = 0;
 	size_t i;
 
+	drop_retired();		/* reaped, whether swept or not */
 	for (i = 0; i < d.nsyncs; i++) {
 		sync_report_unsynced(d.syncs[i]);
 		if (d.once && !sync_succeeded(d.syncs[i]))

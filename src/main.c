@@ -1,7 +1,8 @@
-/* poni: command line and start-up. Reads the config, then hands the
- * syncs to the event loop. */
+/* poni: command line and start-up. Reads the config, hands the syncs to
+ * the daemon (daemon.c) and the signals to it, and runs the event loop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -11,8 +12,8 @@
 
 #include "config.h"
 #include "config_file.h"
+#include "daemon.h"
 #include "loop.h"
-#include "sync.h"
 #include "util.h"
 
 #ifndef VERSION
@@ -296,6 +297,39 @@ static void std_fds(void)
 			_exit(1);
 }
 
+/* SIGHUP reloads, SIGUSR1 reports, SIGUSR2 syncs everything in full,
+ * SIGTERM and SIGINT stop. */
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload();
+		break;
+	case SIGUSR1:
+		daemon_status();
+		break;
+	case SIGUSR2:
+		daemon_full_sync();
+		break;
+	default:
+		daemon_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+}
+
+static int catch_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+	size_t i;
+
+	if (loop_init() < 0)
+		return -1;
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		if (loop_signal(sigs[i], on_signal) < 0)
+			return -1;
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	/* static: absolute() may allocate the paths for the whole run */
@@ -303,7 +337,6 @@ int main(int argc, char *argv[])
 	int status, pidfd = -1;
 	char err[1024];
 	struct config *cfg;
-	struct daemon d = { 0 };
 
 	std_fds();
 	if ((status = parse_options(argc, argv, &o)) >= 0)
@@ -341,18 +374,15 @@ int main(int argc, char *argv[])
 		pidfile_path = o.pidfile;
 		atexit(pidfile_remove);
 	}
-	if (loop_init() < 0)
+	if (catch_signals() < 0)
 		fatal("cannot set up signal handling: %s", strerror(errno));
 
 	log_info("poni %s starting: %zu sync%s from %s%s", VERSION, cfg->nsyncs,
 	    cfg->nsyncs == 1 ? "" : "s", o.config, o.dry_run ? " (dry run)" : "");
-	d.config_path = o.config;
-	d.dry_run = o.dry_run;
-	d.once = o.once;
-	d.verbose = o.verbose;
-	daemon_set_config(&d, cfg);
-	status = loop_run(&d);
-	daemon_free(&d);
+	daemon_start(o.config, cfg, o.dry_run, o.once, o.verbose);
+	loop_run();
+	status = daemon_finish();
+	loop_free();
 	log_info("stopped");
 	log_close();
 	return status;

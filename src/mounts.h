@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Open /proc/self/mountinfo. Its descriptor (-1 without /proc) is
- * "exceptional" in select() after each change of the table; call
+/* Open /proc/self/mountinfo. Its descriptor (-1 without /proc) shows
+ * POLLPRI (and POLLERR) to poll() after each change of the table; call
  * mounts_changed then. */
 int mounts_open(void);
 int mounts_fd(void);

@@ -73,13 +73,18 @@ fail_pipe:
 	return -1;
 }
 
+/* Reads of 4 KiB per call: a child that writes without pause must not
+ * keep the loop here; what is left is read at the next wake-up. */
+#define READS_PER_CALL 32
+
 void proc_read_stderr(struct proc *p)
 {
 	char buf[4096], *chunk;
 	ssize_t n;
 	size_t keep, head;
+	int reads;
 
-	while (p->err_fd >= 0) {
+	for (reads = 0; p->err_fd >= 0 && reads < READS_PER_CALL; reads++) {
 		n = read(p->err_fd, chunk = buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -21,16 +21,18 @@ struct proc {
 /* Start argv[0] (looked up in PATH) with stdin_fd as its stdin (-1:
  * /dev/null). Returns 0, or -1 with errno. */
 int proc_start(struct proc *p, char *const argv[], int stdin_fd);
-/* Read what the child wrote to stderr; keeps its head and its tail
- * (rsync names the failing files first and sums up last). Closes err_fd
- * at end of file. */
+/* Read what the child wrote to stderr, up to 128 KiB a call (the loop
+ * calls again while there is more); keeps its head and its tail (rsync
+ * names the failing files first and sums up last). Closes err_fd at end
+ * of file. */
 void proc_read_stderr(struct proc *p);
 /* What was kept of it, "\n...\n" where bytes were dropped; then forget
  * it. Free the text. */
 char *proc_take_stderr(struct proc *p);
 /* Signal the child's whole process group. */
 void proc_signal(const struct proc *p, int sig);
-/* After the child was reaped: drain and close its stderr. */
+/* After the child was reaped: read what the pipe still holds (64 KiB
+ * at most: one call) and close its stderr. */
 void proc_finish(struct proc *p);
 
 /* argv as one line for the log: every argument in shell single quotes

@@ -18,7 +18,11 @@
  * the one poni found in place (see mounts.h): the sync waits for it. A
  * full run for unknown changes from an empty source deletes nothing.
  * When poni stops, what is pending runs at once; what is left is named
- * in the log. */
+ * in the log.
+ *
+ * A sync registers with the event loop itself: its watcher's fd, one
+ * timer set after each step to the earliest of its due times, and its
+ * rsync's stderr and pid. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +31,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "mounts.h"
+#include "pathset.h"
 #include "rsync.h"
+#include "spawn.h"
 #include "sshmaster.h"
 #include "sync.h"
+#include "target.h"
 #include "util.h"
+#include "watch.h"
 
 #define BACKOFF_FIRST_MS 1000L
 #define SOURCE_RETRY_MS (10L * 1000)
@@ -42,7 +52,86 @@
  * new try to place the missing watches this often. */
 #define FALLBACK_MS (10L * 1000)
 
-struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
+enum sync_state {
+	SYNC_IDLE,	/* in step with the source */
+	SYNC_PENDING,	/* a change seen: a run is due at "due" */
+	SYNC_RUNNING,	/* rsync runs */
+	SYNC_BACKOFF,	/* the last run failed: retry at "due" */
+	SYNC_WAITING,	/* the source is not there: look again at "due" */
+	SYNC_NO_TARGET	/* a local target is not there: look again at "due" */
+};
+
+#define SYNC_NO_DUE (-1LL)
+
+/* A new regular file is held back until it is closed (or this long), so
+ * that writing it gives one run, not one for the create and one for the
+ * close; a file kept open (a log) is synced when the hold runs out. */
+#define SYNC_HOLD_MS 1000
+#define SYNC_MAX_HELD 64
+
+struct held_file {
+	char *path;
+	long long until;
+};
+
+struct sync {
+	struct sync_conf conf;	/* owned */
+	struct watcher *watcher;	/* NULL in --once mode or while waiting */
+	char *label;		/* "SOURCE -> TARGET", escaped for the log */
+	const char *control;	/* the ssh master's socket, or NULL */
+	enum sync_state state;
+	long long due;		/* monotonic ms, or SYNC_NO_DUE */
+	long long rescan_due;	/* watch limit fallback: next full sync */
+	struct pathset pending;	/* what changed since the last run began */
+	struct held_file held[SYNC_MAX_HELD];
+	size_t nheld;
+	bool dirty;		/* changed while running: one more run */
+	long long dirty_since;
+	bool source_gone;	/* seen by the watcher: wait for it */
+	bool retired;		/* removed by a reload: freed once reaped */
+	struct proc proc;
+	long long run_started;
+	int failures;		/* in a row, for the back-off */
+	bool dry_run;
+	bool once;		/* --once: one run, no watching */
+	int runs;		/* finished runs */
+	size_t run_paths;	/* paths listed for the run, 0: a full run */
+	bool last_ok;
+	time_t last_ok_time;	/* wall clock of the last success, or 0 */
+	char *last_error;	/* the last failure, for SIGUSR1 */
+	char *told;		/* why the sync waits, as last logged */
+	time_t last_error_time;
+	long long full_due;	/* the next periodic full run, or SYNC_NO_DUE */
+	bool unknown;		/* what changed is not known: see the guard */
+	bool full_next;		/* recurse: false: a full run after this one */
+	long long retry_due;	/* a full run for paths that failed, or NO_DUE */
+	bool guarded;		/* this run deletes nothing: the source is empty */
+	bool stopping;		/* poni stops: flush, no retries */
+	/* The file systems the source depends on and the watched one, as
+	 * found when watching began (see mounts.h). */
+	char **src_mounts;
+	dev_t src_dev;
+	ino_t src_ino;		/* 0 for a file source */
+	bool file_source;
+	bool via_link;		/* "/a/b" is a link: what it points to, as b */
+	bool relinked;		/* the link was pointed elsewhere: a full run */
+	struct target target;	/* a local one as the last good run left it */
+	/* In the event loop. */
+	struct loop_fd watch_fd;	/* the watcher's inotify fd */
+	struct loop_timer timer;	/* at sync_next_due */
+	struct loop_fd rsync_err;	/* the running rsync's stderr */
+	struct loop_process rsync;
+	void (*settled)(struct sync *s);
+};
+
+static void on_watch_fd(struct loop_fd *f, short revents);
+static void on_timer(struct loop_timer *t);
+static void on_rsync_stderr(struct loop_fd *f, short revents);
+static void on_rsync_exit(struct loop_process *c, int status);
+static void sync_on_exit(struct sync *s, int status, long long now);
+
+struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
+		      void (*settled)(struct sync *s))
 {
 	struct sync *s = xcalloc(1, sizeof *s);
 	struct buf b = { 0 };
@@ -55,13 +144,19 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	s->state = SYNC_IDLE;
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
-	s->mtime_window = -1;
+	s->watch_fd.events = s->rsync_err.events = POLLIN;
+	s->watch_fd.cb = on_watch_fd;
+	s->rsync_err.cb = on_rsync_stderr;
+	s->rsync.cb = on_rsync_exit;
+	s->timer.cb = on_timer;
+	s->settled = settled;
 	target = sync_target(&s->conf);
 	buf_add_escaped(&b, s->conf.source);
 	buf_adds(&b, " -> ");
 	buf_add_escaped(&b, target);
 	free(target);
 	s->label = b.s;
+	target_init(&s->target, s->conf.remote_path, s->label, s->conf.modify_window >= 0);
 	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
@@ -69,6 +164,15 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once)
 	if (s->conf.transport == TRANSPORT_SSH && !dry_run && !once)
 		s->control = master_acquire(&s->conf);
 	return s;
+}
+
+/* The watcher and its fd in the loop go together. */
+static void stop_watching(struct sync *s)
+{
+	loop_fd_remove(&s->watch_fd);
+	watcher_free(s->watcher);
+	s->watcher = NULL;
+	s->rescan_due = SYNC_NO_DUE;
 }
 
 static void unhold_all(struct sync *s)
@@ -81,13 +185,14 @@ void sync_free(struct sync *s)
 {
 	if (!s)
 		return;
-	sync_stop_watching(s);
+	stop_watching(s);
+	loop_timer_cancel(&s->timer);
 	master_release(s->control);
 	unhold_all(s);
 	pathset_clear(&s->pending);
 	sync_conf_clear(&s->conf);
 	mounts_free(s->src_mounts);
-	mounts_free(s->dst_mounts);
+	target_clear(&s->target);
 	free(s->label);
 	free(s->last_error);
 	free(s->told);
@@ -207,19 +312,22 @@ static int start_watching(struct sync *s, long long now)
 		return -1;
 	}
 	mounts_free(fresh);
-	if (!s->watcher && !(s->watcher = watcher_new(&s->conf))) {
-		log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
-		    strerror(errno), errno == EMFILE ?
-		    " (raise fs.inotify.max_user_instances)" : "");
-		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
-		return -1;
+	if (!s->watcher) {
+		if (!(s->watcher = watcher_new(&s->conf))) {
+			log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
+			    strerror(errno), errno == EMFILE ?
+			    " (raise fs.inotify.max_user_instances)" : "");
+			schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
+			return -1;
+		}
+		s->watch_fd.fd = watcher_fd(s->watcher);
+		loop_fd_add(&s->watch_fd);
 	}
 	if (watcher_start(s->watcher) < 0) {
 		if (s->state != SYNC_WAITING)
 			log_warn("sync %s: cannot watch the source: %s; looking again every %ld s",
 			    s->label, strerror(errno), SOURCE_RETRY_MS / 1000);
-		watcher_free(s->watcher);
-		s->watcher = NULL;
+		stop_watching(s);
 		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
 		return -1;
 	}
@@ -231,7 +339,7 @@ static int start_watching(struct sync *s, long long now)
 	return 0;
 }
 
-void sync_start(struct sync *s, long long now)
+static void start(struct sync *s, long long now)
 {
 	unknown_changes(s);
 	if (s->once) {
@@ -303,7 +411,7 @@ static bool hold(struct sync *s, const char *path, long long now)
 	return true;
 }
 
-void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
+static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
@@ -402,101 +510,34 @@ static bool source_empty(const struct sync *s)
 	return empty;
 }
 
-/* How finely a directory's file system keeps modification times: -1 to
- * the nanosecond, 0 to the second, else by how many seconds a time may
- * move (FAT keeps even seconds). Probed with a file of its own. */
-static int probe_window(const char *dir)
-{
-	struct timespec t[2] = { { 1000000001, 123456789 }, { 1000000001, 123456789 } };
-	char *path = xasprintf("%s/.poni-probe.XXXXXX", dir);
-	int fd = mkostemp(path, O_CLOEXEC), window = -1;
-	long long moved;
-	struct stat st;
-
-	if (fd >= 0 && futimens(fd, t) == 0 && stat(path, &st) == 0) {
-		moved = (long long)st.st_mtim.tv_sec - t[1].tv_sec;
-		if (moved < 0)
-			moved = -moved;
-		if (moved)
-			window = moved < 60 ? (int)moved : 60;
-		else if (st.st_mtim.tv_nsec != t[1].tv_nsec)
-			window = 0;
-	}
-	if (fd >= 0) {
-		unlink(path);
-		close(fd);
-	}
-	free(path);
-	return window;
-}
-
-/* Take the local target st as the one to keep in step: remember which
- * directory it is and on which mounts, and how it keeps times. */
-static void adopt_target(struct sync *s, const struct stat *st)
-{
-	if (s->dst_mounts && st->st_dev == s->dst_dev && st->st_ino == s->dst_ino)
-		return;
-	mounts_free(s->dst_mounts);
-	s->dst_mounts = mounts_of(s->conf.remote_path, false);
-	s->dst_dev = st->st_dev;
-	s->dst_ino = st->st_ino;
-	s->mtime_window = probe_window(s->conf.remote_path);
-	if (s->mtime_window >= 0 && s->conf.modify_window < 0)
-		log_info("sync %s: the target keeps modification times to %s; full runs "
-		    "compare them with --modify-window=%d", s->label,
-		    s->mtime_window ? "even seconds or coarser" : "the second", s->mtime_window);
-}
-
-/* After a successful run: the target as the run left it. */
-static void record_target(struct sync *s)
-{
-	struct stat st;
-
-	if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run &&
-	    stat(s->conf.remote_path, &st) == 0)
-		adopt_target(s, &st);
-}
-
-/* Before a run to a local target: it must be the directory that the
- * last run left (or that the first run found), on the same mounts. A
- * target that does not exist yet is made by a full run (or rsync says
- * why it cannot); one that went away (its
- * disk unmounted, the directory removed) is waited for, so that nothing
- * lands in a bare mount point or a new empty directory and is called
- * synced; a different one is synced in full. -1 when the sync waits. */
+/* Before a run to a local target (see target.h): -1 when the sync
+ * waits for it. */
 static int check_target(struct sync *s, long long now, bool *full)
 {
-	char **fresh = s->dst_mounts ? NULL : mounts_of(s->conf.remote_path, false), *why = NULL;
-	const char *gone = mounts_missing(s->dst_mounts ? s->dst_mounts : fresh);
-	struct stat st;
-	bool missing = false;
+	char *why = NULL;
 
-	if (gone)
-		why = xasprintf("the target's file system %s is not mounted", gone);
-	else if ((missing = stat(s->conf.remote_path, &st) < 0) && s->dst_mounts)
-		why = xasprintf("the target %s is gone: %s", s->conf.remote_path,
-		    errno == ENOENT ? "removed since the last run" : strerror(errno));
-	else if (missing)
-		*full = true;	/* a new target: rsync makes it whole (or fails) */
-	else if (!s->dst_mounts)
-		adopt_target(s, &st);	/* found in place: this one */
-	else if (st.st_dev != s->dst_dev || st.st_ino != s->dst_ino) {
+	switch (target_check(&s->target, &why)) {
+	case TARGET_GONE:
+		tell(s, why);
+		unknown_changes(s);
+		schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
+		return -1;
+	case TARGET_OTHER:
 		if (s->state != SYNC_NO_TARGET)
 			log_info("sync %s: the target is not the directory of the last run; "
 			    "syncing everything", s->label);
 		*full = true;
+		break;
+	case TARGET_NEW:
+		*full = true;	/* rsync makes it whole (or fails) */
+		break;
+	case TARGET_SAME:
+		break;
 	}
-	mounts_free(fresh);
-	if (!why) {
-		if (s->state == SYNC_NO_TARGET)
-			log_info("sync %s: the target is back; syncing everything", s->label);
-		untell(s);
-		return 0;
-	}
-	tell(s, why);
-	unknown_changes(s);
-	schedule(s, SYNC_NO_TARGET, now + TARGET_RETRY_MS);
-	return -1;
+	if (s->state == SYNC_NO_TARGET)
+		log_info("sync %s: the target is back; syncing everything", s->label);
+	untell(s);
+	return 0;
 }
 
 static void run(struct sync *s, long long now)
@@ -544,7 +585,8 @@ static void run(struct sync *s, long long now)
 	s->unknown = false;
 	r.from_list = !full;
 	r.guard = s->guarded;
-	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window : s->mtime_window;
+	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window :
+	    s->target.mtime_window;
 	if (full)
 		s->full_due = next_full(s, now);
 	argv = rsync_argv(&s->conf, &r);
@@ -577,6 +619,10 @@ static void run(struct sync *s, long long now)
 	if (list_fd >= 0)
 		close(list_fd);
 	argv_free(argv);
+	s->rsync_err.fd = s->proc.err_fd;
+	loop_fd_add(&s->rsync_err);
+	s->rsync.pid = s->proc.pid;
+	loop_process_add(&s->rsync);
 	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 }
 
@@ -586,7 +632,7 @@ static long long earlier(long long a, long long b)
 	return a == SYNC_NO_DUE || (b != SYNC_NO_DUE && b < a) ? b : a;
 }
 
-long long sync_next_due(const struct sync *s)
+static long long sync_next_due(const struct sync *s)
 {
 	long long next = earlier(earlier(s->due, s->rescan_due), earlier(s->full_due, s->retry_due));
 	size_t i;
@@ -596,7 +642,7 @@ long long sync_next_due(const struct sync *s)
 	return next;
 }
 
-void sync_on_due(struct sync *s, long long now)
+static void sync_on_due(struct sync *s, long long now)
 {
 	size_t i;
 
@@ -634,11 +680,8 @@ void sync_on_due(struct sync *s, long long now)
 		run(s, now);
 		break;
 	case SYNC_WAITING:
-		if (s->watcher) {	/* the source went away: drop its watches */
-			watcher_free(s->watcher);
-			s->watcher = NULL;
-			s->rescan_due = SYNC_NO_DUE;
-		}
+		if (s->watcher)	/* the source went away: drop its watches */
+			stop_watching(s);
 		s->source_gone = false;
 		unhold_all(s);
 		if (start_watching(s, now) < 0)
@@ -703,7 +746,7 @@ static void log_failure(struct sync *s, int status, long long took)
 	free(text);
 }
 
-void sync_on_exit(struct sync *s, int status, long long now)
+static void sync_on_exit(struct sync *s, int status, long long now)
 {
 	long long took = now - s->run_started;
 	long backoff;
@@ -712,6 +755,7 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	 * too long): those must not hold back the changes that follow */
 	bool partial = code == 23;
 
+	loop_fd_remove(&s->rsync_err);
 	proc_finish(&s->proc);
 	s->runs++;
 	s->last_ok = code >= 0 && rsync_exit_ok(code);
@@ -730,7 +774,8 @@ void sync_on_exit(struct sync *s, int status, long long now)
 			log_info("sync %s: ok in %lld.%03lld s (full)%s", s->label,
 			    took / 1000, took % 1000,
 			    code == 24 ? ", some files vanished during the run" : "");
-		record_target(s);
+		if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run)
+			target_record(&s->target);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
 		if (!partial)
@@ -789,24 +834,109 @@ void sync_on_exit(struct sync *s, int status, long long now)
 	}
 }
 
-void sync_stop_watching(struct sync *s)
+/* After each step: the timer at the earliest due time (none for a sync
+ * that stops or is retired), and when poni stops, the ssh master let go
+ * once no run needs it. */
+static void update(struct sync *s)
 {
-	watcher_free(s->watcher);
-	s->watcher = NULL;
-	s->rescan_due = SYNC_NO_DUE;
+	long long due = sync_next_due(s);
+
+	if (due == SYNC_NO_DUE || s->stopping || s->retired)
+		loop_timer_cancel(&s->timer);
+	else
+		loop_timer_set(&s->timer, due);
+	if (s->stopping && s->state != SYNC_RUNNING && s->control) {
+		master_release(s->control);
+		s->control = NULL;
+	}
+}
+
+/* The end of a step that the loop gave the sync: tell the daemon. */
+static void settle(struct sync *s)
+{
+	update(s);
+	s->settled(s);
+}
+
+static void on_watch_fd(struct loop_fd *f, short revents)
+{
+	struct sync *s = container_of(f, struct sync, watch_fd);
+
+	(void)revents;
+	watcher_read(s->watcher, sync_on_watch, s);
+	settle(s);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct sync *s = container_of(t, struct sync, timer);
+
+	sync_on_due(s, now_ms());
+	settle(s);
+}
+
+static void on_rsync_stderr(struct loop_fd *f, short revents)
+{
+	struct sync *s = container_of(f, struct sync, rsync_err);
+
+	(void)revents;
+	proc_read_stderr(&s->proc);
+	if (s->proc.err_fd < 0)
+		loop_fd_remove(f);
+}
+
+static void on_rsync_exit(struct loop_process *c, int status)
+{
+	struct sync *s = container_of(c, struct sync, rsync);
+
+	sync_on_exit(s, status, now_ms());
+	settle(s);
+}
+
+void sync_start(struct sync *s)
+{
+	start(s, now_ms());
+	update(s);
+}
+
+const struct sync_conf *sync_conf(const struct sync *s)
+{
+	return &s->conf;
+}
+
+bool sync_retired(const struct sync *s)
+{
+	return s->retired;
+}
+
+bool sync_running(const struct sync *s)
+{
+	return s->state == SYNC_RUNNING;
+}
+
+bool sync_busy(const struct sync *s)
+{
+	return s->state == SYNC_RUNNING || s->state == SYNC_PENDING;
+}
+
+bool sync_succeeded(const struct sync *s)
+{
+	return s->last_ok && s->runs > 0;
 }
 
 void sync_retire(struct sync *s)
 {
+	log_info("sync %s: removed from the config; stopping it", s->label);
 	s->retired = true;
-	sync_stop_watching(s);
+	stop_watching(s);
 	if (s->state == SYNC_RUNNING)
 		proc_signal(&s->proc, SIGTERM);
 	else
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	update(s);
 }
 
-void sync_on_mounts(struct sync *s, long long now)
+static void on_mounts(struct sync *s, long long now)
 {
 	char **mounts;
 	struct stat st;
@@ -835,24 +965,41 @@ void sync_on_mounts(struct sync *s, long long now)
 		source_lost(s, now, "the file systems at or below the source changed");
 }
 
-void sync_force_full(struct sync *s, long long now)
+void sync_on_mounts(struct sync *s)
 {
+	on_mounts(s, now_ms());
+	update(s);
+}
+
+void sync_force_full(struct sync *s)
+{
+	long long now = now_ms();
+
 	/* a wait or a back-off ends now; the run after it is a full one */
 	if (s->state == SYNC_WAITING || s->state == SYNC_NO_TARGET ||
 	    s->state == SYNC_BACKOFF) {
 		s->due = now;
-		return;
+	} else {
+		unknown_changes(s);
+		changed(s, now, 0);
 	}
-	unknown_changes(s);
-	changed(s, now, 0);
+	update(s);
 }
 
-void sync_flush(struct sync *s, long long now)
+void sync_stop(struct sync *s)
 {
+	stop_watching(s);
 	s->stopping = true;
 	unhold_all(s);		/* held files are in the pending set */
 	if (s->state == SYNC_PENDING || s->state == SYNC_BACKOFF)
-		run(s, now);
+		run(s, now_ms());
+	update(s);
+}
+
+void sync_kill(struct sync *s, int sig)
+{
+	if (s->state == SYNC_RUNNING)
+		proc_signal(&s->proc, sig);
 }
 
 void sync_report_unsynced(const struct sync *s)
@@ -896,8 +1043,9 @@ static void status_time(char *out, time_t t)
 		memcpy(out, "never", 6);
 }
 
-void sync_log_status(const struct sync *s, long long now)
+void sync_log_status(const struct sync *s)
 {
+	long long now = now_ms();
 	static const char *const names[] = {
 		"idle", "pending", "running", "backing off", "waiting for the source",
 		"waiting for the target"

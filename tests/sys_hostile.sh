@@ -8,6 +8,8 @@
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_faults.sh
+. "$(dirname "$0")/lib_faults.sh"
 
 # make_hostile DIR: files and directories with every troublesome name.
 make_hostile() {
@@ -77,39 +79,93 @@ t_hostile_names_ssh() {
 	exercise
 }
 
-# Values written to run commands are refused, or reach rsync and ssh as
-# plain arguments: no file named pwned appears where poni runs.
+# once_conf [KEY: VALUE]...: a config for poni -1 that mirrors $T/src/
+# through the rsync wrapper, with the KEYs given (remote_path, and
+# remote_host for ssh to the test's sshd).
+once_conf() {
+	local l
+	{
+		echo "sync:"
+		echo "  $T/src/:"
+		for l in "$@" "rsync: $T/bin/rsync"; do
+			echo "    $l"
+		done
+		if has_key remote_host "$@"; then
+			echo "    port: $SSH_PORT"
+			echo "    priv_key: $SSH_KEY"
+			echo "    known_hosts: $KNOWN_HOSTS"
+			echo "    strict_host_key: yes"
+		fi
+	} | write_conf
+}
+
+# no_pwned V: the command in value V ran nowhere.
+no_pwned() {
+	[ ! -e "$T/pwned" ] || fail "$TEST_NAME" "value '$1' ran a command"
+}
+
+# Values written to run commands, each in every key that takes text: all
+# reach rsync and ssh as plain arguments or are refused, and none runs
+# anything (each would create $T/pwned). remote_path and exclude take any
+# text, so each value makes a real run, local and over ssh, whose copy
+# lands at the literal path; remote_host and remote_user refuse spaces
+# (ssh would read them as options): poni -t names the key, poni -1 makes
+# no run; the values without a space are taken and make a run that
+# fails (no such host, no such user), exit status 1.
 t_injection_values_run_nothing() {
-	local v q
-	mkdir -p "$T/src" "$T/dst"
+	local v q k calls m=$T/pwned runs=0 fails=0
+	start_sshd
+	make_rsync_wrapper
+	mkdir -p "$T/src"
 	echo x >"$T/src/f"
 	cd "$T" || fail "$TEST_NAME" "cannot cd"
-	for v in '$(touch pwned)' '`touch pwned`' 'x; touch pwned' 'x && touch pwned' \
-		'x | touch pwned' "'; touch pwned; '" '$(touch${IFS}pwned)'; do
+	for v in "\$(touch $m)" "\`touch $m\`" "x; touch $m" "x && touch $m" "x | touch $m" \
+		"'; touch $m; '" "\$(touch\${IFS}$m)" "\`touch\${IFS}$m\`"; do
 		q=$(printf '%s' "$v" | sed 's/\\/\\\\/g; s/"/\\"/g')
-		write_conf <<-EOF
-			sync:
-			  $T/src/:
-			    remote_path: "$T/dst/$q"
-			    exclude: ["$q"]
-		EOF
-		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1 ||
-			fail "$TEST_NAME" "a local copy to '$v' failed"
+		# remote_path and exclude, local
+		calls=$(rsync_calls)
+		mkdir -p "$(dirname "$T/dst/$v")" "$(dirname "$T/rdst/$v")"
+		once_conf "remote_path: \"$T/dst/$q\"" "exclude: [\"$q\"]"
+		assert_exit 0 "$PONI" -1 -c "$CONF"
 		[ -f "$T/dst/$v/f" ] || fail "$TEST_NAME" "remote_path '$v' was not taken verbatim"
-		write_conf <<-EOF
-			sync:
-			  $T/src/:
-			    remote_host: "127.0.0.1$q"
-			    remote_user: "root$q"
-			    remote_path: "/x$q"
-			    priv_key: /etc/hostname
-			    strict_host_key: no
-		EOF
-		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1
-		if [ -e "$T/pwned" ] || [ -e /pwned ]; then
-			fail "$TEST_NAME" "value $v ran a command"
-		fi
+		assert_eq "$(rsync_calls)" $((calls + 1)) "rsync runs for a local copy to '$v'"
+		runs=$((runs + 1))
+		no_pwned "$v"
+		# remote_path over ssh: through the remote shell
+		once_conf "remote_path: \"$T/rdst/$q\"" "remote_host: 127.0.0.1" "exclude: [\"$q\"]"
+		assert_exit 0 "$PONI" -1 -c "$CONF"
+		[ -f "$T/rdst/$v/f" ] || fail "$TEST_NAME" "remote_path '$v' over ssh was not taken verbatim"
+		runs=$((runs + 1))
+		no_pwned "$v"
+		# remote_host and remote_user
+		for k in remote_host remote_user; do
+			calls=$(rsync_calls)
+			if [ "$k" = remote_host ]; then
+				once_conf "remote_path: $T/rdst" "remote_host: \"127.0.0.1$q\""
+			else
+				once_conf "remote_path: $T/rdst" "remote_host: 127.0.0.1" "remote_user: \"$q\""
+			fi
+			case $v in
+			*' '*)
+				assert_exit 1 "$PONI" -t -c "$CONF"
+				assert_contains "$T/err" "$k: .* contains a space"
+				assert_exit 1 "$PONI" -1 -c "$CONF"
+				assert_eq "$(rsync_calls)" "$calls" "rsync runs for a refused $k '$v'"
+				;;
+			*)
+				assert_exit 1 "$PONI" -1 -c "$CONF"
+				cat "$T/out" "$T/err" >"$T/both"
+				assert_contains "$T/both" ": failed in "
+				assert_eq "$(rsync_calls)" $((calls + 1)) "rsync runs for $k '$v'"
+				fails=$((fails + 1))
+				;;
+			esac
+			no_pwned "$v"
+		done
 	done
+	# (that the loop did what it says: runs made, and failed)
+	assert_eq "$runs" 16 "runs that copied"
+	assert_eq "$fails" 4 "runs that failed on a hostile host or user"
 }
 
 # A file name with a newline cannot add a line of its own to the log.

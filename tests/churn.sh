@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/churn.sh SEED N DIR: N random file system operations on DIR, for
-# poni's reliability tests (sys_churn.sh, sys_faults.sh, soak.sh).
+# poni's reliability tests (sys_churn.sh, sys_failures.sh, soak.sh).
 #
 # The sequence is fixed by SEED (bash's RANDOM seeded with RANDOM=SEED and
 # only ever read in this shell, never in a subshell), so a failure can be
@@ -73,21 +73,27 @@ content() {
 }
 
 # Lists of the entries under DIR (sorted, so that the choices made from
-# them do not depend on the order of readdir).
+# them do not depend on the order of readdir). They are read from a file
+# (in OUT, which holds nothing else but directories), not from a pipe,
+# which bash would read a byte at a time.
+shopt -s nullglob dotglob
+LIST=$OUT/.churn-list
 scan() {
 	local e
 	FILES=() DIRS=() LINKS=()
+	find "$DIR" -mindepth 1 -printf '%y %p\0' 2>/dev/null | sort -z >"$LIST"
 	while IFS= read -r -d '' e; do
 		case $e in
 		f\ *) FILES+=("${e#f }") ;;
 		d\ *) DIRS+=("${e#d }") ;;
 		l\ *) LINKS+=("${e#l }") ;;
 		esac
-	done < <(find "$DIR" -mindepth 1 -printf '%y %p\0' 2>/dev/null | sort -z)
+	done <"$LIST"
+	# the directories in OUT (glob order is sort's, as LC_ALL is C)
 	OUTS=()
-	while IFS= read -r -d '' e; do
-		OUTS+=("$e")
-	done < <(find "$OUT" -mindepth 1 -maxdepth 1 -type d -print0 2>/dev/null | sort -z)
+	for e in "$OUT"/*; do
+		[ -d "$e" ] && [ ! -L "$e" ] && OUTS+=("$e")
+	done
 }
 
 # pick_file / pick_dir / pick_any_dir: a random entry in PICK; 1 if none.

@@ -10,7 +10,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 
-CROSS_TESTS=${CROSS_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_router.sh}
+CROSS_TESTS=${CROSS_TESTS:-sys_local.sh sys_cli.sh sys_batch.sh sys_signals.sh sys_router.sh}
 LIMIT=${TEST_TIMEOUT:-600}
 [ $# -gt 0 ] || set -- x86_64 armhf aarch64
 

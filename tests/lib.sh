@@ -52,12 +52,15 @@ detail() {
 }
 
 # run_test NAME FUNCTION: run FUNCTION in a subshell with a fresh workspace.
+# A test that passes prints its time too: "PASS name (1.2 s)".
 run_test() {
-	local name=$1 st
+	local name=$1 st t0 d
+	t0=${EPOCHREALTIME/./}
 	(in_test "$@")
 	st=$?
+	d=$((${EPOCHREALTIME/./} - t0))
 	case $st in
-	0) pass "$name" ;;
+	0) pass "$name ($((d / 1000000)).$((d % 1000000 / 100000)) s)" ;;
 	77) ;;
 	101) FAILED=$((FAILED + 1)) ;;
 	*)
@@ -192,7 +195,7 @@ wait_same_file() {
 # alive PID: the process exists and is not a zombie.
 alive() {
 	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	stat=${stat##*) }
 	[ "${stat%% *}" != Z ]
 }
@@ -371,7 +374,9 @@ poni_died() {
 wait_poni() {
 	local limit=$1
 	shift
-	wait_until "$limit" either "$@" poni_died
+	if wait_until "$limit" either "$@" poni_died && ! poni_died; then
+		return 0	# (then CMD succeeded)
+	fi
 	if "$@"; then
 		return 0
 	fi
@@ -433,6 +438,188 @@ wait_log() {
 		fail "$TEST_NAME" "no line matching /$1/ in poni's log"
 }
 
+# --- an rsync wrapper --------------------------------------------------------
+
+# make_rsync_wrapper [EXTRA_ARG...]: $T/bin/rsync, for the rsync key. It
+# appends the time of each call ($EPOCHREALTIME) to $T/rsync-calls, then
+# runs the real rsync with EXTRA_ARGs (say --bwlimit=...) first. Faults
+# on demand, each file removed by the call that uses it unless
+# $T/rsync-sticky exists:
+#   $T/rsync-hold       (not removed) while it exists, the call waits
+#                       before it does anything else: a run that lasts
+#                       exactly as long as the test wants;
+#   $T/rsync-kill       the call kills itself with SIGKILL at once;
+#   $T/rsync-fail N     the call prints "rsync: test fault" on stderr and
+#                       exits N without copying anything;
+#   $T/rsync-after N    the call runs rsync, then exits N.
+# shellcheck disable=SC2120 # the arguments are optional
+make_rsync_wrapper() {
+	local real extra="" a q
+	real=$(command -v rsync) || fail "$TEST_NAME" "no rsync"
+	for a in "$@"; do
+		extra+=" $(printf '%q' "$a")"
+	done
+	q=$(printf '%q' "$T")
+	mkdir -p "$T/bin"
+	cat >"$T/bin/rsync" <<-EOF
+		#!/bin/bash
+		T=$q
+		echo "\$EPOCHREALTIME" >>"\$T/rsync-calls"
+		while [ -e "\$T/rsync-hold" ]; do
+		    sleep 0.05
+		done
+		use() {
+		    [ -e "\$T/\$1" ] || return 1
+		    rc=\$(cat "\$T/\$1")
+		    [ -e "\$T/rsync-sticky" ] || rm -f "\$T/\$1"
+		}
+		if use rsync-kill; then
+		    kill -KILL \$\$
+		fi
+		if use rsync-fail; then
+		    echo "rsync: test fault" >&2
+		    exit "\$rc"
+		fi
+		if use rsync-after; then
+		    $(printf '%q' "$real")$extra "\$@"
+		    exit "\$rc"
+		fi
+		exec $(printf '%q' "$real")$extra "\$@"
+	EOF
+	chmod +x "$T/bin/rsync"
+	: >"$T/rsync-calls"
+}
+
+# rsync_calls: how many times the wrapper ran (or started: a call held
+# by $T/rsync-hold counts).
+rsync_calls() {
+	wc -l <"$T/rsync-calls"
+}
+
+calls_at_least() {
+	[ "$(rsync_calls)" -ge "$1" ]
+}
+
+# --- the log since a mark ------------------------------------------------------
+
+# log_mark: the number of lines in poni's log now; log_since MARK: the
+# lines added since.
+log_mark() {
+	if [ -f "$T/poni.log" ]; then
+		wc -l <"$T/poni.log"
+	else
+		echo 0
+	fi
+}
+log_since() {
+	tail -n "+$(($1 + 1))" "$T/poni.log"
+}
+
+# count_log ERE [MARK]: lines matching ERE (since MARK).
+count_log() {
+	log_since "${2:-0}" | grep -Ec -- "$1"
+}
+
+# log_has_since MARK ERE [N]: at least N (1) lines since MARK match ERE.
+log_has_since() {
+	[ "$(count_log "$2" "$1")" -ge "${3:-1}" ]
+}
+
+# wait_log_since MARK ERE [SECONDS] [N]: wait until N (1) lines logged
+# since MARK match ERE, else fail.
+wait_log_since() {
+	wait_poni "${3:-10}" log_has_since "$1" "$2" "${4:-1}" ||
+		fail "$TEST_NAME" "no line matching /$2/ in poni's log (since line $1)"
+}
+
+# ere STRING: STRING with the characters special in an ERE escaped.
+ere() {
+	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
+}
+
+# --- the changes poni sees (-v) ----------------------------------------------------
+#
+# Started with -v, poni logs each change it sees ("changed: PATH"), in
+# the order the kernel reported them (one inotify queue per sync). To show
+# that poni did not see something, make a change it must see after it:
+# once that one is logged, whatever came before is logged too.
+
+# changes_since MARK: the paths poni logged as changed since MARK, sorted,
+# each once.
+changes_since() {
+	log_since "$1" | sed -n 's/^.* debug: sync .*: changed: //p' | sort -u
+}
+
+# assert_changes_since MARK PATH...: since MARK poni saw changes of these
+# paths (relative to the source) and of no other.
+assert_changes_since() {
+	local mark=$1 got want
+	shift
+	got=$(changes_since "$mark")
+	want=$(printf '%s\n' "$@" | sort -u)
+	if [ "$got" != "$want" ]; then
+		printf '%s\n' "$got" | detail
+		fail "$TEST_NAME" "poni saw changes of other paths than: $*"
+	fi
+}
+
+# --- the status (SIGUSR1) ----------------------------------------------------------
+#
+# poni answers SIGUSR1 with one "status:" line per sync, giving the state
+# it is in (idle, pending, running, backing off, ...). Asking is the
+# positive way to learn that nothing more will happen: a sync that says
+# "idle" has no run armed or going, so no later run can come from what
+# it has seen so far.
+
+# status_lines MARK: the "status:" lines (SIGUSR1) logged since MARK.
+status_lines() {
+	log_since "$1" | grep -E 'info: status: sync '
+}
+
+# status_count_is N MARK: at least N status lines since MARK.
+status_count_is() {
+	[ "$(status_lines "$2" | wc -l)" -ge "$1" ]
+}
+
+# poni_status [N]: ask poni (SIGUSR1) and print its N (1) status lines
+# (the first N after the question); fails the test when none come in 5 s.
+# shellcheck disable=SC2120 # the arguments are optional
+poni_status() {
+	local mark
+	mark=$(log_mark)
+	kill -USR1 "$PONI_PID"
+	wait_poni 5 status_count_is "${1:-1}" "$mark" ||
+		fail "$TEST_NAME" "no status line within 5 s of SIGUSR1"
+	status_lines "$mark" | head -n "${1:-1}"
+}
+
+# status_matches ERE [N]: one of poni's N (1) status lines matches ERE.
+status_matches() {
+	poni_status "${2:-1}" | grep -Eq -- "$1"
+}
+
+# wait_status ERE [N] [SECONDS]: ask poni until one of its N (1) status
+# lines matches ERE, else fail (5 s) showing the last answer.
+wait_status() {
+	wait_poni "${3:-5}" status_matches "$1" "${2:-1}" ||
+		fail "$TEST_NAME" "no status line matching /$1/; the last: $(status_lines 0 | tail -n 1)"
+}
+
+# all_idle N: poni's N status lines all say idle.
+all_idle() {
+	local lines
+	lines=$(poni_status "$1") || return 1
+	[ "$(printf '%s\n' "$lines" | grep -c ': idle, watches: ')" = "$1" ]
+}
+
+# wait_idle [N] [SECONDS]: ask poni until all its N (1) syncs say idle
+# (every change it has seen synced, nothing armed), else fail (10 s).
+# shellcheck disable=SC2120 # the arguments are optional
+wait_idle() {
+	wait_poni "${2:-10}" all_idle "${1:-1}" ||
+		fail "$TEST_NAME" "poni does not become idle: $(poni_status "${1:-1}" | tr '\n' ' ')"
+}
+
 # --- sshd ----------------------------------------------------------------------
 
 # free_port: a TCP port on which nothing listens.
@@ -448,8 +635,11 @@ free_port() {
 	return 1
 }
 
-port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# listening PORT PID: PID itself listens on PORT (a free port may be taken
+# by another test running at the same time: then this server exits, and
+# the port is open all the same).
+listening() {
+	ss -Htlnp "sport = :$1" | grep -q "pid=$2,"
 }
 
 # start_sshd: an OpenSSH sshd on 127.0.0.1 with throwaway keys, letting the
@@ -493,7 +683,7 @@ start_sshd() {
 		EOF
 		"$SSHD" -D -e -f "$cfg" >>"$T/sshd.log" 2>&1 &
 		SSHD_PID=$!
-		if wait_until 10 port_open "$SSH_PORT"; then
+		if wait_until 10 listening "$SSH_PORT" "$SSHD_PID"; then
 			break
 		fi
 		stop_pids TERM "$SSHD_PID"

@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# tests/lib_faults.sh: helpers for the reliability tests (sys_churn.sh,
-# sys_faults.sh) and soak.sh. Source it after lib.sh.
+# tests/lib_faults.sh: helpers for the reliability tests (churn, mirrors
+# over ssh, the back-off, watches, sysctls), used by sys_churn.sh,
+# sys_failures.sh, sys_signals.sh, sys_tree.sh, sys_lost_events.sh and
+# others, and by soak.sh. Source it after lib.sh.
 
 CHURN=$TESTS_DIR/churn.sh
 
@@ -18,6 +20,19 @@ churn_seed() {
 # $T/churn.out and shown with a FAIL line (see fail_mirror).
 churn() {
 	"$CHURN" "$@" >>"$T/churn.out" 2>&1
+}
+
+# churn_start SEED N DIR: the same in the background (its pid in
+# CHURN_PID); churn_stop: stop it where it is (what it did so far is the
+# source the replica must reach).
+churn_start() {
+	"$CHURN" "$@" >>"$T/churn.out" 2>&1 &
+	CHURN_PID=$!
+}
+churn_stop() {
+	kill "$CHURN_PID" 2>/dev/null
+	wait "$CHURN_PID" 2>/dev/null
+	CHURN_PID=
 }
 
 # --- trees -----------------------------------------------------------------
@@ -97,61 +112,13 @@ sync_ssh() {
 restart_sshd() {
 	"$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1 &
 	SSHD_PID=$!
-	wait_until 10 port_open "$SSH_PORT" || {
+	wait_until 10 listening "$SSH_PORT" "$SSHD_PID" || {
 		detail <"$T/sshd.log"
 		fail "$TEST_NAME" "sshd did not start again on port $SSH_PORT"
 	}
 }
 
-# --- an rsync wrapper --------------------------------------------------------
-
-# make_rsync_wrapper [EXTRA_ARG...]: $T/bin/rsync, for the rsync key. It
-# appends the time of each call ($EPOCHREALTIME) to $T/rsync-calls, then
-# runs the real rsync with EXTRA_ARGs (say --bwlimit=...) first. Faults
-# on demand, each file removed by the call that uses it unless
-# $T/rsync-sticky exists:
-#   $T/rsync-kill       the call kills itself with SIGKILL at once;
-#   $T/rsync-fail N     the call prints "rsync: test fault" on stderr and
-#                       exits N without copying anything;
-#   $T/rsync-after N    the call runs rsync, then exits N.
-make_rsync_wrapper() {
-	local real extra="" a q
-	real=$(command -v rsync) || fail "$TEST_NAME" "no rsync"
-	for a in "$@"; do
-		extra+=" $(printf '%q' "$a")"
-	done
-	q=$(printf '%q' "$T")
-	mkdir -p "$T/bin"
-	cat >"$T/bin/rsync" <<-EOF
-		#!/bin/bash
-		T=$q
-		echo "\$EPOCHREALTIME" >>"\$T/rsync-calls"
-		use() {
-		    [ -e "\$T/\$1" ] || return 1
-		    rc=\$(cat "\$T/\$1")
-		    [ -e "\$T/rsync-sticky" ] || rm -f "\$T/\$1"
-		}
-		if use rsync-kill; then
-		    kill -KILL \$\$
-		fi
-		if use rsync-fail; then
-		    echo "rsync: test fault" >&2
-		    exit "\$rc"
-		fi
-		if use rsync-after; then
-		    $(printf '%q' "$real")$extra "\$@"
-		    exit "\$rc"
-		fi
-		exec $(printf '%q' "$real")$extra "\$@"
-	EOF
-	chmod +x "$T/bin/rsync"
-	: >"$T/rsync-calls"
-}
-
-# rsync_calls: how many times the wrapper ran.
-rsync_calls() {
-	wc -l <"$T/rsync-calls"
-}
+# --- the rsync wrapper's calls (make_rsync_wrapper is in lib.sh) ----------------
 
 # call_gaps FROM_US TO_US: the gaps in seconds (3 decimals) between
 # consecutive wrapper calls made from FROM_US to TO_US (now_us values).
@@ -168,33 +135,6 @@ calls_between() {
 		"$T/rsync-calls"
 }
 
-# --- the log -------------------------------------------------------------------
-
-# log_mark: the number of lines in poni's log now; log_since MARK: the
-# lines added since.
-log_mark() {
-	if [ -f "$T/poni.log" ]; then
-		wc -l <"$T/poni.log"
-	else
-		echo 0
-	fi
-}
-log_since() {
-	tail -n "+$(($1 + 1))" "$T/poni.log"
-}
-
-# log_has_since MARK ERE [N]: at least N (1) lines since MARK match ERE.
-log_has_since() {
-	[ "$(count_log "$2" "$1")" -ge "${3:-1}" ]
-}
-
-# wait_log_since MARK ERE [SECONDS] [N]: wait until N (1) lines logged
-# since MARK match ERE, else fail.
-wait_log_since() {
-	wait_poni "${3:-10}" log_has_since "$1" "$2" "${4:-1}" ||
-		fail "$TEST_NAME" "no line matching /$2/ in poni's log (since line $1)"
-}
-
 # align_second: sleep until 20 ms after the next whole second, so that
 # what follows shortly happens within one second of the clock.
 align_second() {
@@ -204,10 +144,7 @@ align_second() {
 	sleep "$((us / 1000000)).$(printf %06d $((us % 1000000)))"
 }
 
-# count_log ERE [MARK]: lines matching ERE (since MARK).
-count_log() {
-	log_since "${2:-0}" | grep -Ec -- "$1"
-}
+# --- runs of one sync ----------------------------------------------------------
 
 # runs_of SRC [MARK]: successful runs of the sync whose source is SRC;
 # full_runs_of SRC [MARK]: those of the whole source.
@@ -219,11 +156,6 @@ full_runs_of() {
 }
 failures_of() {
 	count_log "sync $(ere "$1") -> .*: failed in " "${2:-0}"
-}
-
-# ere STRING: STRING with the characters special in an ERE escaped.
-ere() {
-	printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'
 }
 
 # check_backoff CAP [SRC]: every "retry in X s" line (of SRC's sync) asks
@@ -280,6 +212,27 @@ assert_nothing_left() {
 # poni_children: pids of the processes whose parent is poni.
 poni_children() {
 	[ -n "$PONI_PID" ] && pgrep -P "$PONI_PID"
+}
+
+# pid_state PID: the state letter of PID (Z for a zombie).
+pid_state() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
+# no_zombie_children: poni has no child that is a zombie.
+no_zombie_children() {
+	local c
+	for c in $(poni_children); do
+		[ "$(pid_state "$c")" != Z ] || return 1
+	done
+	return 0
+}
+
+assert_no_zombies() {
+	wait_until 2 no_zombie_children || fail "$TEST_NAME" "poni leaves zombie children"
 }
 
 # --- sysctls -------------------------------------------------------------------
@@ -346,38 +299,30 @@ inotify_watches_in_use() {
 
 # watched_inodes PID: the inode numbers (decimal) PID's inotify fds watch.
 watched_inodes() {
-	local f h
-	for f in /proc/"$1"/fdinfo/*; do
-		grep '^inotify' "$f" 2>/dev/null
-	done | sed -n 's/.* ino:\([0-9a-f]*\) .*/\1/p' | while read -r h; do
+	local h
+	grep -sh '^inotify' /proc/"$1"/fdinfo/* |
+		sed -n 's/.* ino:\([0-9a-f]*\) .*/\1/p' | while read -r h; do
 		echo $((16#$h))
 	done
 }
 
-# dir_inodes DIR: the inode numbers of DIR and every directory below it,
-# sorted; kernel_watches PID: those PID's inotify watches hold, sorted.
+# dir_inodes DIR...: the inode numbers of each DIR and every directory
+# below it, sorted; kernel_watches PID: those PID's inotify watches hold,
+# sorted.
 dir_inodes() {
-	find "$1" -type d -printf '%i\n' | sort -n
+	find "$@" -type d -printf '%i\n' | sort -n
 }
 kernel_watches() {
 	watched_inodes "$1" | sort -n
 }
 
-# watches_match PID DIR: PID's inotify watches are exactly the
-# directories of DIR: none missing, none left on a directory that went
-# away or left the tree.
+# watches_match PID DIR...: PID's inotify watches are exactly the
+# directories of the DIRs: none missing, none left on a directory that
+# went away or left the tree.
 watches_match() {
-	cmp -s <(dir_inodes "$2") <(kernel_watches "$1")
-}
-
-# status_lines MARK: the "status:" lines (SIGUSR1) logged since MARK.
-status_lines() {
-	log_since "$1" | grep -E 'info: status: sync '
-}
-
-# status_count_is N MARK: at least N status lines since MARK.
-status_count_is() {
-	[ "$(status_lines "$2" | wc -l)" -ge "$1" ]
+	local pid=$1
+	shift
+	cmp -s <(dir_inodes "$@") <(kernel_watches "$pid")
 }
 
 # poni_watch_count: the number of watches poni's status line (SIGUSR1)
@@ -406,7 +351,7 @@ check_watches() {
 
 # run_selected NAME FUNCTION: run_test, unless $ONLY is set (an ERE) and
 # NAME does not match it (then nothing is printed). For replays:
-#   ONLY='^hup_' tests/run.sh sys_faults.sh
+#   ONLY='^hup_' tests/run.sh sys_signals.sh
 run_selected() {
 	if [ -n "${ONLY:-}" ] && ! [[ $1 =~ $ONLY ]]; then
 		return 0

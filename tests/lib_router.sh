@@ -172,7 +172,7 @@ start_dropbear() {
 			dropbear -F -E -s -p "127.0.0.1:$DB_PORT" -r "$T/db_hostkey" \
 			-P "$T/dropbear.pid" >>"$T/dropbear.log" 2>&1 &
 		DROPBEAR_PID=$!
-		wait_until 10 port_open "$DB_PORT" && break
+		wait_until 10 listening "$DB_PORT" "$DROPBEAR_PID" && break
 		stop_dropbear
 	done
 	[ -n "$DROPBEAR_PID" ] || {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # System tests: random churn (tests/churn.sh) on a watched tree while poni
 # mirrors it with delete and recurse, locally and over ssh, with interval
-# 0 and 0.3 s; once the churn stops the replica must become equal to the
+# 0 and 0.3 s, and with poni killed (SIGKILL) and started again during
+# the churn; once the churn stops the replica must become equal to the
 # source (diff -r without following symlinks, plus types and modes).
 #
 # The churn seed is random unless CHURN_SEED is set; each test prints the
@@ -45,7 +46,7 @@ churn_mirror() {
 	churn $((seed + 1)) "$OPS" "$T/src"
 	wait_mirror "$T/src" "$T/dst" "$LIMIT"
 	# and it stays so once poni is idle
-	settle
+	wait_idle
 	same_mirror "$T/src" "$T/dst" || fail_mirror "$T/src" "$T/dst" "differs once poni is idle"
 	# every directory watched, nothing else (moved out, deleted)
 	check_watches "$T/src"
@@ -70,8 +71,38 @@ t_churn_ssh_interval_0_3() {
 	churn_mirror ssh 0.3
 }
 
+# poni killed with SIGKILL during a churn and started again: the initial
+# sync of the new one brings what the old one missed, the changes made
+# while none ran included.
+t_churn_kill9_restart() {
+	local seed mark
+	seed=$(churn_seed)
+	echo "    $TEST_NAME: CHURN_SEED=$seed"
+	churn "$seed" 40 "$T/src"
+	mirror_conf
+	start_poni "$CONF"
+	wait_runs 1 "$LIMIT"
+	mark=$(log_mark)
+	churn_start $((seed + 1)) 250 "$T/src"
+	wait_log_since "$mark" ": ok in " "$LIMIT"
+	kill -KILL "$PONI_PID"
+	wait "$PONI_PID" 2>/dev/null
+	PONI_PID=
+	echo "made while no poni ran" >"$T/src/while-dead"
+	mark=$(log_mark)
+	start_poni "$CONF"
+	wait_log_since "$mark" ": ok in [0-9.]+ s \(full\)" "$LIMIT"
+	churn_stop
+	wait_mirror "$T/src" "$T/dst" "$LIMIT"
+	assert_eq "$(count_log ' starting: ')" 2 "starts"
+	assert_no_zombies
+	stop_poni_ok TERM
+	assert_nothing_left
+}
+
 run_selected churn_local_interval_0 t_churn_local_interval_0
 run_selected churn_local_interval_0_3 t_churn_local_interval_0_3
 run_selected churn_ssh_interval_0 t_churn_ssh_interval_0
 run_selected churn_ssh_interval_0_3 t_churn_ssh_interval_0_3
+run_selected churn_kill9_restart t_churn_kill9_restart
 finish

@@ -1,6 +1,7 @@
 #!/bin/bash
 # System tests: the command line. Options, exit statuses, -t on good and bad
-# configs, --once, --dry-run, the log, SIGTERM and SIGINT.
+# configs, --once, --dry-run, the log, the pidfile, -d, closed standard
+# fds. The signals are in sys_signals.sh.
 # Test functions are only called through run_test:
 # shellcheck disable=SC2317
 
@@ -334,7 +335,8 @@ t_dry_run_logs_argv_copies_nothing() {
 	echo new >"$T/src/new"
 	wait_poni 10 dry_runs_at_least 2 ||
 		fail "$TEST_NAME" "a change logged no second 'would run:'"
-	sleep 0.3
+	# idle: no run going that could still write something
+	wait_idle
 	assert_absent "$T/dst"
 	assert_not_contains "$T/poni.log" ': ok in '
 	stop_poni_ok TERM
@@ -358,53 +360,6 @@ t_log_file_line_format() {
 		fail "$TEST_NAME" "log lines without a time stamp and level"
 	fi
 	stop_poni_ok TERM
-}
-
-# --- signals ---------------------------------------------------------------------
-
-# stop_idle SIG: poni idle after its initial sync exits 0 on SIG.
-stop_idle() {
-	small_tree
-	mirror_conf
-	start_poni "$CONF"
-	wait_runs 1
-	stop_poni_ok "$1"
-	assert_eq "$(mine "$T")" "" "processes left"
-}
-
-t_sigterm_exits_0() {
-	stop_idle TERM
-}
-
-t_sigint_exits_0() {
-	stop_idle INT
-}
-
-# stop_running SIG: SIG while rsync copies a big file: exit 0 and every
-# child gone.
-stop_running() {
-	local kids p
-	mkdir -p "$T/src"
-	head -c 200M /dev/urandom >"$T/src/big"
-	mirror_conf
-	start_poni "$CONF"
-	wait_poni 10 poni_has_child || fail "$TEST_NAME" "no rsync started"
-	kids=$(descendants "$PONI_PID")
-	[ -n "$kids" ] || fail "$TEST_NAME" "rsync ended before the signal could be sent"
-	stop_poni_ok "$1"
-	for p in $kids; do
-		wait_until 5 not alive "$p" ||
-			fail "$TEST_NAME" "child $p ($(tr '\0' ' ' <"/proc/$p/cmdline")) still runs"
-	done
-	assert_eq "$(mine "$T")" "" "processes left"
-}
-
-t_sigterm_during_run_leaves_no_child() {
-	stop_running TERM
-}
-
-t_sigint_during_run_leaves_no_child() {
-	stop_running INT
 }
 
 # --- -p and -d ----------------------------------------------------------------
@@ -466,7 +421,6 @@ run_test once_copies_tree_and_exits_0 t_once_copies_tree_and_exits_0
 run_test once_unwritable_target_exits_1 t_once_unwritable_target_exits_1
 run_test dry_run_logs_argv_copies_nothing t_dry_run_logs_argv_copies_nothing
 run_test log_file_line_format t_log_file_line_format
-run_test sigterm_exits_0 t_sigterm_exits_0
 # Started with stdin, stdout and stderr closed (as a careless init might):
 # poni holds them with /dev/null, so its log file, self-pipe and inotify
 # fds get other numbers, and it mirrors as usual.
@@ -488,9 +442,6 @@ t_closed_std_fds() {
 	stop_poni_ok TERM
 }
 
-run_test sigint_exits_0 t_sigint_exits_0
-run_test sigterm_during_run_leaves_no_child t_sigterm_during_run_leaves_no_child
-run_test sigint_during_run_leaves_no_child t_sigint_during_run_leaves_no_child
 run_test pidfile_written_locked_removed t_pidfile_written_locked_removed
 run_test daemon_detaches t_daemon_detaches
 run_test closed_std_fds t_closed_std_fds

@@ -1,7 +1,10 @@
 #!/bin/bash
 # System tests: a change poni saw is transferred, exactly. A replacement
 # that keeps size and modification time arrives for every kind of sync
-# (recurse true or false, a file source); the source directory's own
+# (recurse true or false, a file source), and so does a rewrite of the
+# same size within the second of the previous copy, by a run of changed
+# paths, a full run, the retry of a failed run and the initial sync after
+# a restart; the source directory's own
 # mode and times reach the target; a file source that goes away is
 # waited for and synced as soon as it is back, with no back-off; a path
 # that keeps failing does not hold back the changes that follow, and
@@ -38,7 +41,7 @@ same_size_same_time_case() {
 	} | write_conf
 	start_poni "$CONF"
 	wait_same_file "$file" "$rep" 10
-	settle
+	wait_idle
 	mark=$(log_mark)
 	replace_same "$file" "BBBBBBBB"
 	wait_same_file "$file" "$rep" 5
@@ -90,7 +93,7 @@ source_attrs_case() {
 	} | write_conf
 	start_poni "$CONF"
 	wait_same_tree "$T/src" "$rep" 10
-	settle
+	wait_idle
 	chmod 750 "$T/src"
 	[ "$(id -u)" = 0 ] && chown 1234:2345 "$T/src"
 	touch -d @1500000000 "$T/src"
@@ -118,7 +121,7 @@ t_file_source_goes_and_comes_back() {
 	} | write_conf
 	start_poni "$CONF"
 	wait_same_file "$T/log" "$T/dst/log" 10
-	settle
+	wait_idle
 	mark=$(log_mark)
 	mv "$T/log" "$T/log.1"
 	wait_log_since "$mark" "waiting" 5
@@ -211,11 +214,11 @@ symlink_case() {
 	start_poni "$CONF"
 	wait_same_tree "$T/releases/v2" "$rep" 10
 	real_dir "$rep" || fail "$TEST_NAME" "after the full run $rep is not a real directory"
-	settle
+	wait_idle
 	echo new >"$T/releases/v2/sub/new"
 	wait_same_tree "$T/releases/v2" "$rep" 5
 	real_dir "$rep" || fail "$TEST_NAME" "after a run of changed paths $rep is not a real directory"
-	settle
+	wait_idle
 	ln -sfn releases/v3 "$T/current"
 	wait_same_tree "$T/releases/v3" "$rep" 5
 	real_dir "$rep" || fail "$TEST_NAME" "after the link changed $rep is not a real directory"
@@ -232,6 +235,121 @@ t_symlink_source_slash() {
 	symlink_case "$T/current/" "$T/dst"
 }
 
+# --- no silent skip -------------------------------------------------------------
+
+# Files rewritten in place with the same size as soon as the previous
+# version arrived (so within the same second, often): every version must
+# reach the replica.
+t_no_silent_skip_same_size() {
+	local i k c
+	local -a vals=(aaaa bbbb cccc dddd)
+	mkdir -p "$T/src"
+	for k in 1 2 3; do
+		printf zzzz >"$T/src/f$k"
+	done
+	mirror_conf
+	start_poni "$CONF"
+	wait_runs 1
+	for i in $(seq 40); do
+		c=${vals[i % 4]}
+		for k in 1 2 3; do
+			printf '%s' "$c" >"$T/src/f$k"
+		done
+		for k in 1 2 3; do
+			wait_poni 5 cmp -s "$T/src/f$k" "$T/dst/f$k" ||
+				fail "$TEST_NAME" "round $i: f$k is '$(cat "$T/dst/f$k")' on the replica, want '$c'"
+		done
+	done
+	stop_poni_ok TERM
+}
+
+# The same for runs of the whole source ("full" runs): a sync without
+# recurse makes only those. A file rewritten with the same size within the
+# second of the run that copied its previous version must still arrive.
+t_no_silent_skip_full_runs() {
+	local i lo up
+	local -a los=(aaaa bbbb cccc dddd eeee) ups=(AAAA BBBB CCCC DDDD EEEE)
+	mkdir -p "$T/src"
+	printf zzzz >"$T/src/f"
+	mirror_conf "recurse: false"
+	start_poni "$CONF"
+	wait_runs 1
+	for i in 0 1 2 3 4; do
+		lo=${los[i]} up=${ups[i]}
+		align_second
+		printf '%s' "$lo" >"$T/src/f"
+		wait_poni 5 cmp -s "$T/src/f" "$T/dst/f" ||
+			fail "$TEST_NAME" "round $i: '$lo' does not arrive"
+		printf '%s' "$up" >"$T/src/f"
+		wait_poni 5 cmp -s "$T/src/f" "$T/dst/f" ||
+			fail "$TEST_NAME" "round $i: the replica keeps '$(cat "$T/dst/f")', want '$up' (same size, same second: rsync's quick check in a full run)"
+	done
+	stop_poni_ok TERM
+}
+
+# A change carried by a run that failed: the retry (a full run) must copy
+# it, even when its size did not change and the previous version was
+# copied within the same second.
+t_no_silent_skip_retry() {
+	local i lo up mark
+	local -a los=(aaaa bbbb cccc) ups=(AAAA BBBB CCCC)
+	mkdir -p "$T/src"
+	printf zzzz >"$T/src/f"
+	make_rsync_wrapper
+	mirror_conf "rsync: $T/bin/rsync"
+	start_poni "$CONF"
+	wait_runs 1
+	wait_idle
+	for i in 0 1 2; do
+		lo=${los[i]} up=${ups[i]}
+		align_second
+		printf '%s' "$lo" >"$T/src/f"
+		wait_poni 5 cmp -s "$T/src/f" "$T/dst/f" ||
+			fail "$TEST_NAME" "round $i: '$lo' does not arrive"
+		mark=$(log_mark)
+		echo 23 >"$T/rsync-fail"
+		printf '%s' "$up" >"$T/src/f"
+		wait_log_since "$mark" "retry in" 5
+		wait_poni 5 cmp -s "$T/src/f" "$T/dst/f" ||
+			fail "$TEST_NAME" "round $i: after the retry the replica keeps '$(cat "$T/dst/f")', want '$up' (same size, same second: rsync's quick check in the retry)"
+	done
+	stop_poni_ok TERM
+}
+
+# poni killed after a run; the file is rewritten (same size, an mtime in
+# the same second) before poni is started again: its initial sync must
+# copy it.
+t_no_silent_skip_restart() {
+	local mark
+	mkdir -p "$T/src"
+	printf zzzz >"$T/src/f"
+	mirror_conf
+	start_poni "$CONF"
+	wait_runs 1
+	printf aaaa >"$T/src/f"
+	touch -d @1700000000.1 "$T/src/f"
+	wait_poni 5 same_file_and_time "$T/src/f" "$T/dst/f" || fail "$TEST_NAME" "'aaaa' does not arrive"
+	# (no run going that could copy what follows)
+	wait_idle
+	kill -KILL "$PONI_PID"
+	wait "$PONI_PID" 2>/dev/null
+	PONI_PID=
+	printf bbbb >"$T/src/f"
+	touch -d @1700000000.2 "$T/src/f"
+	mark=$(log_mark)
+	start_poni "$CONF"
+	wait_log_since "$mark" ": ok in [0-9.]+ s \(full\)"
+	cmp -s "$T/src/f" "$T/dst/f" ||
+		fail "$TEST_NAME" "after the restart the replica keeps '$(cat "$T/dst/f")', want 'bbbb' (same size, same second: rsync's quick check in the initial sync)"
+	stop_poni_ok TERM
+}
+
+# same_file_and_time A B: same content and modification time (to the
+# nanosecond).
+same_file_and_time() {
+	cmp -s "$1" "$2" && [ "$(stat -c %.9Y "$1")" = "$(stat -c %.9Y "$2")" ]
+}
+
 run_test same_size_same_time_recurse t_same_size_same_time_recurse
 run_test same_size_same_time_no_recurse t_same_size_same_time_no_recurse
 run_test same_size_same_time_file_source t_same_size_same_time_file_source
@@ -242,4 +360,8 @@ run_test failing_path_does_not_hold_back t_failing_path_does_not_hold_back
 run_test failing_paths_named_first t_failing_paths_named_first
 run_test symlink_source t_symlink_source
 run_test symlink_source_slash t_symlink_source_slash
+run_test no_silent_skip_same_size t_no_silent_skip_same_size
+run_test no_silent_skip_full_runs t_no_silent_skip_full_runs
+run_test no_silent_skip_retry t_no_silent_skip_retry
+run_test no_silent_skip_restart t_no_silent_skip_restart
 finish

@@ -8,6 +8,8 @@
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_faults.sh
+. "$(dirname "$0")/lib_faults.sh"
 
 # make_hostile DIR: files and directories with every troublesome name.
 make_hostile() {
@@ -77,43 +79,119 @@ t_hostile_names_ssh() {
 	exercise
 }
 
-# Values written to run commands are refused, or reach rsync and ssh as
-# plain arguments: no file named pwned appears where poni runs.
-t_injection_values_run_nothing() {
-	local v q
-	mkdir -p "$T/src" "$T/dst"
-	echo x >"$T/src/f"
-	# a stand-in key, private as ssh wants it (no key is used: the
-	# target's host is never reached)
-	: >"$T/key"
-	chmod 600 "$T/key"
-	cd "$T" || fail "$TEST_NAME" "cannot cd"
-	for v in '$(touch pwned)' '`touch pwned`' 'x; touch pwned' 'x && touch pwned' \
-		'x | touch pwned' "'; touch pwned; '" '$(touch${IFS}pwned)'; do
-		q=$(printf '%s' "$v" | sed 's/\\/\\\\/g; s/"/\\"/g')
-		write_conf <<-EOF
-			sync:
-			  $T/src/:
-			    remote_path: "$T/dst/$q"
-			    exclude: ["$q"]
-		EOF
-		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1 ||
-			fail "$TEST_NAME" "a local copy to '$v' failed"
-		[ -f "$T/dst/$v/f" ] || fail "$TEST_NAME" "remote_path '$v' was not taken verbatim"
-		write_conf <<-EOF
-			sync:
-			  $T/src/:
-			    remote_host: "127.0.0.1$q"
-			    remote_user: "root$q"
-			    remote_path: "/x$q"
-			    priv_key: $T/key
-			    strict_host_key: no
-		EOF
-		"$PONI" -1 -c "$CONF" >>"$T/poni.log" 2>&1
-		if [ -e "$T/pwned" ] || [ -e /pwned ]; then
-			fail "$TEST_NAME" "value $v ran a command"
-		fi
+# yaml_quote V: V as a double-quoted YAML string.
+yaml_quote() {
+	printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+}
+
+# hostile_sync I [KEY: VALUE]...: the sync entry of source $T/src$I/ (a
+# file f in it) through the rsync wrapper, with the KEYs given; over ssh
+# to the test's sshd when they give a remote_host.
+hostile_sync() {
+	local l
+	mkdir -p "$T/src$1"
+	echo "$1" >"$T/src$1/f"
+	echo "  $T/src$1/:"
+	shift
+	for l in "$@" "rsync: $T/bin/rsync"; do
+		echo "    $l"
 	done
+	if has_key remote_host "$@"; then
+		echo "    port: $SSH_PORT"
+		echo "    priv_key: $SSH_KEY"
+		echo "    known_hosts: $KNOWN_HOSTS"
+		echo "    strict_host_key: yes"
+	fi
+}
+
+# no_pwned: no value ran its command.
+no_pwned() {
+	[ ! -e "$T/pwned" ] || fail "$TEST_NAME" "a value ran a command (\$T/pwned exists)"
+}
+
+# Values written to run commands, each in every key that takes text: all
+# reach rsync and ssh as plain arguments or are refused, and none runs
+# anything (each would create $T/pwned). remote_path and exclude take any
+# text: a sync per value, local and over ssh (through the remote shell),
+# each makes a real run whose copy lands at the literal path, exit 0;
+# remote_host and remote_user refuse spaces (ssh would read them as
+# options): poni -t names the key, poni -1 makes no run; the values
+# without a space are taken and make runs that fail (no such host, no
+# such user), exit 1.
+t_injection_values_run_nothing() {
+	local v k i calls m=$T/pwned
+	local -a vals=("\$(touch $m)" "\`touch $m\`" "x; touch $m" "x && touch $m" "x | touch $m"
+		"'; touch $m; '" "\$(touch\${IFS}$m)" "\`touch\${IFS}$m\`")
+	start_sshd
+	make_rsync_wrapper
+	cd "$T" || fail "$TEST_NAME" "cannot cd"
+	for v in "${vals[@]}"; do
+		mkdir -p "$(dirname "$T/dst/$v")" "$(dirname "$T/rdst/$v")"
+	done
+	# remote_path and exclude: local copies, then copies over ssh
+	for k in local ssh; do
+		calls=$(rsync_calls)
+		{
+			echo "sync:"
+			for i in "${!vals[@]}"; do
+				if [ "$k" = local ]; then
+					hostile_sync "$i" "remote_path: $(yaml_quote "$T/dst/${vals[i]}")" \
+						"exclude: [$(yaml_quote "${vals[i]}")]"
+				else
+					hostile_sync "$i" "remote_path: $(yaml_quote "$T/rdst/${vals[i]}")" \
+						"exclude: [$(yaml_quote "${vals[i]}")]" "remote_host: 127.0.0.1"
+				fi
+			done
+		} | write_conf
+		assert_exit 0 "$PONI" -1 -c "$CONF"
+		no_pwned
+		for i in "${!vals[@]}"; do
+			v=${vals[i]}
+			if [ "$k" = local ]; then
+				cmp -s "$T/src$i/f" "$T/dst/$v/f" || fail "$TEST_NAME" "remote_path '$v' was not taken verbatim"
+			else
+				cmp -s "$T/src$i/f" "$T/rdst/$v/f" || fail "$TEST_NAME" "remote_path '$v' over ssh was not taken verbatim"
+			fi
+		done
+		assert_eq "$(rsync_calls)" $((calls + ${#vals[@]})) "rsync runs ($k)"
+	done
+	# remote_host and remote_user with a space: refused, no run
+	calls=$(rsync_calls)
+	for v in "${vals[@]}"; do
+		case $v in *' '*) ;; *) continue ;; esac
+		for k in remote_host remote_user; do
+			{
+				echo "sync:"
+				if [ "$k" = remote_host ]; then
+					hostile_sync 0 "remote_path: $T/rdst" "remote_host: $(yaml_quote "127.0.0.1$v")"
+				else
+					hostile_sync 0 "remote_path: $T/rdst" "remote_host: 127.0.0.1" "remote_user: $(yaml_quote "$v")"
+				fi
+			} | write_conf
+			assert_exit 1 "$PONI" -t -c "$CONF"
+			assert_contains "$T/err" "$k: .* contains a space"
+			assert_exit 1 "$PONI" -1 -c "$CONF"
+		done
+	done
+	assert_eq "$(rsync_calls)" "$calls" "rsync runs for refused configs"
+	no_pwned
+	# remote_host and remote_user without a space: runs that fail
+	i=0
+	{
+		echo "sync:"
+		for v in "${vals[@]}"; do
+			case $v in *' '*) continue ;; esac
+			hostile_sync $((i++)) "remote_path: $T/rdst" "remote_host: $(yaml_quote "127.0.0.1$v")"
+			hostile_sync $((i++)) "remote_path: $T/rdst" "remote_host: 127.0.0.1" "remote_user: $(yaml_quote "$v")"
+		done
+	} >"$T/conf"
+	write_conf <"$T/conf"
+	assert_eq "$i" 4 "syncs with a hostile host or user without a space"
+	assert_exit 1 "$PONI" -1 -c "$CONF"
+	no_pwned
+	cat "$T/out" "$T/err" >"$T/both"
+	assert_eq "$(grep -c ': failed in ' "$T/both")" 4 "failed runs"
+	assert_eq "$(rsync_calls)" $((calls + 4)) "rsync runs for a hostile host or user"
 }
 
 # A file name with a newline cannot add a line of its own to the log.

@@ -7,9 +7,10 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# start_mirror: start poni on $CONF and wait for the initial sync.
+# start_mirror [ARG...]: start poni on $CONF (with the ARGs) and wait for
+# the initial sync.
 start_mirror() {
-	start_poni "$CONF"
+	start_poni "$CONF" "$@"
 	wait_runs 1
 	wait_same_tree "$T/src" "$T/dst"
 }
@@ -38,7 +39,8 @@ t_initial_sync_false_waits_for_change() {
 	mirror_conf "recurse: true" "initial_sync: false"
 	start_poni "$CONF"
 	wait_log 'starting'
-	sleep 0.5
+	# idle, nothing armed: no run will come without a change
+	wait_status ": idle, watches: 1, last ok never, "
 	assert_absent "$T/dst/old.txt"
 	assert_eq "$(count_runs)" 0 "runs without a change"
 	echo new >"$T/src/new.txt"
@@ -89,7 +91,7 @@ t_mkdir_deep_with_files() {
 	mkdir -p "$T/src/a/b/c/d" && echo 1 >"$T/src/a/b/c/d/f1" &&
 		echo 2 >"$T/src/a/b/f2"
 	wait_same_tree "$T/src" "$T/dst"
-	settle
+	wait_idle
 	echo 3 >"$T/src/a/b/c/d/f3"
 	wait_same_tree "$T/src" "$T/dst"
 	echo more >>"$T/src/a/b/c/d/f1"
@@ -108,7 +110,7 @@ t_mkdir_many_deep_trees_at_once() {
 			echo "$i" >"$T/src/x$i/g"
 	done
 	wait_same_tree "$T/src" "$T/dst"
-	settle
+	wait_idle
 	# Every one of those directories must be watched by now.
 	for i in $(seq 30); do
 		echo "again $i" >>"$T/src/x$i/y/z/f"
@@ -124,26 +126,30 @@ t_move_directory_in() {
 	start_mirror
 	mv "$T/outside/tree" "$T/src/tree"
 	wait_same_tree "$T/src" "$T/dst"
-	settle
+	wait_idle
 	echo more >>"$T/src/tree/sub/f"
 	wait_same_tree "$T/src" "$T/dst"
 }
 
 t_move_directory_out() {
+	local mark
 	mkdir -p "$T/src/tree/sub" "$T/outside"
 	echo f >"$T/src/tree/sub/f"
 	echo g >"$T/src/keep"
 	mirror_conf "recurse: true" "delete: true"
-	start_mirror
+	start_mirror -v
 	mv "$T/src/tree" "$T/outside/tree"
 	wait_same_tree "$T/src" "$T/dst"
-	settle
-	# what happens out there is none of poni's business
+	# what happens out there is none of poni's business: the change made
+	# after it is the only one poni sees
+	mark=$(log_mark)
 	echo more >>"$T/outside/tree/sub/f"
 	echo new >"$T/outside/tree/new"
-	sleep 0.5
+	echo after >"$T/src/after"
+	wait_log_since "$mark" ": changed: after$"
+	assert_changes_since "$mark" after
+	wait_same_tree "$T/src" "$T/dst"
 	assert_absent "$T/dst/tree"
-	assert_same_tree "$T/src" "$T/dst"
 }
 
 t_rename_file() {
@@ -164,7 +170,7 @@ t_rename_directory_with_content() {
 	start_mirror
 	mv "$T/src/d1" "$T/src/d2"
 	wait_same_tree "$T/src" "$T/dst"
-	settle
+	wait_idle
 	# The renamed directories are still watched.
 	echo more >>"$T/src/d2/sub/f"
 	wait_same_tree "$T/src" "$T/dst"
@@ -250,21 +256,28 @@ t_exclude_not_copied() {
 	fi
 }
 
+# Changes of excluded files are no changes to poni: the change that
+# follows them is the only one it sees, and the run for it copies it
+# alone.
 t_exclude_change_triggers_no_run() {
-	local n
+	local mark
 	exclude_tree
-	start_poni "$CONF"
+	start_poni "$CONF" -v
 	wait_runs 1
-	n=$(count_runs)
+	wait_idle
+	mark=$(log_mark)
 	echo new >"$T/src/new.tmp"
 	echo new >"$T/src/cache/new"
 	echo more >>"$T/src/sub/cache/z"
 	echo more >>"$T/src/sub/y.tmp"
-	sleep 1
-	assert_eq "$(count_runs)" "$n" "runs after changing only excluded files"
-	# and a change that is not excluded does make a run
 	echo real >"$T/src/real.txt"
-	wait_runs $((n + 1))
+	wait_log_since "$mark" ": changed: real\.txt$"
+	assert_changes_since "$mark" real.txt
+	wait_poni 10 cmp -s "$T/src/real.txt" "$T/dst/real.txt" ||
+		fail "$TEST_NAME" "real.txt not copied"
+	wait_idle
+	assert_eq "$(count_log ': ok in ' "$mark")" 1 "runs after changing excluded files and one other"
+	assert_eq "$(count_log ': ok in [0-9.]+ s \(1 path\)$' "$mark")" 1 "runs of one path"
 }
 
 # --- file sources --------------------------------------------------------------
@@ -364,19 +377,22 @@ t_nonrecurse_directory() {
 	wait_same_tree "$T/src" "$T/dst"
 }
 
+# A change in a subdirectory is not seen (the change made after it is
+# the only one poni sees); the next run (rsync itself recurses) carries
+# it along.
 t_nonrecurse_ignores_subdir_change() {
-	local n
+	local mark
 	mkdir -p "$T/src/sub"
 	echo top >"$T/src/top.txt"
 	echo f >"$T/src/sub/f"
 	mirror_conf "recurse: false"
-	start_mirror
-	n=$(count_runs)
+	start_mirror -v
+	wait_idle
+	mark=$(log_mark)
 	echo more >>"$T/src/sub/f"
-	sleep 1
-	assert_eq "$(count_runs)" "$n" "runs after a change in an unwatched subdirectory"
-	# the next run (rsync itself recurses) carries it along
 	echo top2 >"$T/src/top2.txt"
+	wait_log_since "$mark" ": changed: top2\.txt$"
+	assert_changes_since "$mark" top2.txt
 	wait_same_tree "$T/src" "$T/dst"
 }
 

@@ -845,6 +845,7 @@ t_periodic_full_sync_repairs_hand_edit() {
 	wait_mirror "$T/src" "$T/dst" 5
 	wait_poni 5 full_runs_since "$T/src/" 0 2 || fail "$TEST_NAME" "fewer than 2 full runs logged"
 	mark=$(log_mark)
+	# the time over which the rate of the periodic runs is counted
 	sleep 4.5
 	n=$(full_runs_of "$T/src/" "$mark")
 	in_range "$n" 1 3 || fail "$TEST_NAME" "$n full runs in 4.5 s with full_sync: 2, want 1 to 3"

@@ -114,7 +114,8 @@ t_ssh_host_key_mismatch_fails() {
 	wait_log ": failed in " "$LIMIT"
 	assert_contains "$T/poni.log" "sync $T/src/ -> .*: failed in "
 	assert_contains "$T/poni.log" "[Hh]ost key"
-	sleep 0.5
+	# a failure like any other: retried
+	wait_log ": retry in "
 	assert_poni_alive
 	assert_absent "$T/dst"
 	stop_poni_ok TERM
@@ -134,7 +135,7 @@ t_ssh_retries_until_server_is_back() {
 	assert_poni_alive
 	"$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1 &
 	SSHD_PID=$!
-	wait_until 10 port_open "$SSH_PORT" || fail "$TEST_NAME" "sshd did not start again"
+	wait_until 10 listening "$SSH_PORT" "$SSHD_PID" || fail "$TEST_NAME" "sshd did not start again"
 	wait_same_tree "$T/src" "$T/dst" "$LIMIT"
 }
 
@@ -203,13 +204,13 @@ t_ssh_runs_share_one_connection() {
 	ssh_conf
 	start_poni "$CONF"
 	wait_runs 1 "$LIMIT"
-	settle
+	wait_idle
 	before=$(accepted)
 	n=$(count_runs)
 	for i in 1 2 3; do
 		echo "$i" >"$T/src/n$i"
 		wait_runs $((n + i))
-		settle
+		wait_idle
 	done
 	wait_same_tree "$T/src" "$T/dst"
 	if [ "$(accepted)" != "$before" ]; then

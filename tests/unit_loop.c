@@ -88,6 +88,7 @@ static void on_round(struct loop_fd *f, short revents)
 
 static void named_pipe(struct named_fd *n, char name)
 {
+	memset(n, 0, sizeof *n);	/* slot 0: not registered */
 	n->name = name;
 	if (pipe2(n->pipe, O_CLOEXEC) < 0)
 		exit(2);

@@ -9,7 +9,7 @@
 # seed it used, so a failure can be replayed:
 #   CHURN_SEED=1234 tests/run.sh sys_churn.sh
 # ONLY=ERE runs only the tests whose name matches (see run_selected).
-# CHURN_OPS (default 300) is the number of operations.
+# CHURN_OPS (default 200) is the number of operations.
 # Test functions are only called through run_test:
 # shellcheck disable=SC2317
 
@@ -18,7 +18,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib_faults.sh
 . "$(dirname "$0")/lib_faults.sh"
 
-OPS=${CHURN_OPS:-300}
+OPS=${CHURN_OPS:-200}
 LIMIT=30
 
 # churn_mirror local|ssh INTERVAL: a tree made by churn before the start,

@@ -264,7 +264,7 @@ t_usr1_status_pending_running() {
 	local mark label calls
 	mkdir -p "$T/src"
 	make_rsync_wrapper
-	mirror_conf "interval: 1.5" "rsync: $T/bin/rsync"
+	mirror_conf "interval: 3" "rsync: $T/bin/rsync"
 	start_poni "$CONF"
 	wait_runs 1
 	wait_idle
@@ -273,7 +273,7 @@ t_usr1_status_pending_running() {
 	mark=$(log_mark)
 	touch "$T/rsync-hold"
 	echo one >"$T/src/one"
-	wait_status "status: sync $label: pending \(next try in [01]\.[0-9] s\), watches: 1, last ok $TS, last error never$"
+	wait_status "status: sync $label: pending \(next try in [0-3]\.[0-9] s\), watches: 1, last ok $TS, last error never$"
 	wait_poni 5 calls_at_least $((calls + 1)) || fail "$TEST_NAME" "the run does not start"
 	wait_status "status: sync $label: running, watches: 1, "
 	echo during >"$T/src/during"

@@ -145,18 +145,35 @@ assert_absent() {
 
 # --- waiting ---------------------------------------------------------------
 
-# wait_until SECONDS CMD...: run CMD every 0.05 s until it succeeds (0) or
-# SECONDS have passed (1).
+# nap SECONDS: sleep without starting a process (a read that times out
+# on a pipe nobody writes to).
+exec {NAP_FD}<> <(:)
+nap() {
+	read -r -t "$1" -u "$NAP_FD" _
+	return 0
+}
+
+# wait_until SECONDS CMD...: run CMD until it succeeds (0) or SECONDS have
+# passed (1): every 0.05 s at first, every 0.2 s after a few seconds (a
+# long wait then costs the machine, and poni, less).
 wait_until() {
-	local limit=$1 start now
+	local limit start now n=0
+	limit=$(usec "$1")
 	shift
 	start=${EPOCHREALTIME/./}
 	while :; do
 		"$@" >/dev/null 2>&1 && return 0
 		now=${EPOCHREALTIME/./}
 		# microseconds
-		[ $((now - start)) -ge "$(usec "$limit")" ] && return 1
-		sleep 0.05
+		[ $((now - start)) -ge "$limit" ] && return 1
+		n=$((n + 1))
+		if [ "$n" -lt 20 ]; then
+			nap 0.05
+		elif [ "$n" -lt 40 ]; then
+			nap 0.1
+		else
+			nap 0.2
+		fi
 	done
 }
 
@@ -303,7 +320,7 @@ start_poni() {
 	[ -x "$PONI" ] || fail "$TEST_NAME" "no poni binary at $PONI (run make)"
 	perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV
 		or die "exec $ARGV[0]: $!\n"' \
-		"$PONI" -c "$conf" "$@" >>"$T/poni.log" 2>&1 &
+		"$PONI" -c "$conf" "$@" >>"$T/poni.log" 2>&1 {NAP_FD}>&- &
 	PONI_PID=$!
 }
 
@@ -681,7 +698,7 @@ start_sshd() {
 			MaxSessions 100
 			Subsystem sftp internal-sftp
 		EOF
-		"$SSHD" -D -e -f "$cfg" >>"$T/sshd.log" 2>&1 &
+		"$SSHD" -D -e -f "$cfg" >>"$T/sshd.log" 2>&1 {NAP_FD}>&- &
 		SSHD_PID=$!
 		if wait_until 10 listening "$SSH_PORT" "$SSHD_PID"; then
 			break

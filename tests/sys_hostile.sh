@@ -104,9 +104,17 @@ hostile_sync() {
 	fi
 }
 
-# no_pwned: no value ran its command.
-no_pwned() {
+# once_status WANT: poni -1 on $CONF runs the command of no value (each
+# would create $T/pwned), and exits WANT.
+once_status() {
+	local st
+	"$PONI" -1 -c "$CONF" >"$T/out" 2>"$T/err"
+	st=$?
 	[ ! -e "$T/pwned" ] || fail "$TEST_NAME" "a value ran a command (\$T/pwned exists)"
+	if [ "$st" != "$1" ]; then
+		cat "$T/out" "$T/err" | detail
+		fail "$TEST_NAME" "poni -1 exited $st, want $1"
+	fi
 }
 
 # Values written to run commands, each in every key that takes text: all
@@ -143,8 +151,7 @@ t_injection_values_run_nothing() {
 				fi
 			done
 		} | write_conf
-		assert_exit 0 "$PONI" -1 -c "$CONF"
-		no_pwned
+		once_status 0
 		for i in "${!vals[@]}"; do
 			v=${vals[i]}
 			if [ "$k" = local ]; then
@@ -170,11 +177,10 @@ t_injection_values_run_nothing() {
 			} | write_conf
 			assert_exit 1 "$PONI" -t -c "$CONF"
 			assert_contains "$T/err" "$k: .* contains a space"
-			assert_exit 1 "$PONI" -1 -c "$CONF"
+			once_status 1
 		done
 	done
 	assert_eq "$(rsync_calls)" "$calls" "rsync runs for refused configs"
-	no_pwned
 	# remote_host and remote_user without a space: runs that fail
 	i=0
 	{
@@ -187,8 +193,7 @@ t_injection_values_run_nothing() {
 	} >"$T/conf"
 	write_conf <"$T/conf"
 	assert_eq "$i" 4 "syncs with a hostile host or user without a space"
-	assert_exit 1 "$PONI" -1 -c "$CONF"
-	no_pwned
+	once_status 1
 	cat "$T/out" "$T/err" >"$T/both"
 	assert_eq "$(grep -c ': failed in ' "$T/both")" 4 "failed runs"
 	assert_eq "$(rsync_calls)" $((calls + 4)) "rsync runs for a hostile host or user"

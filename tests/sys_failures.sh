@@ -176,28 +176,6 @@ t_rsync_exit_23_is_retried() {
 	assert_nothing_left
 }
 
-# Exit 23 (no copy made): logged with its meaning and rsync's own
-# message, retried after 1 s; the change arrives by the retry.
-t_rsync_exit_23_is_retried() {
-	local label
-	mkdir -p "$T/src"
-	make_rsync_wrapper
-	mirror_conf "rsync: $T/bin/rsync"
-	start_poni "$CONF"
-	wait_runs 1
-	wait_idle
-	echo 23 >"$T/rsync-fail"
-	echo partial >"$T/src/file"
-	label=$(ere "sync $T/src/ -> $T/dst")
-	wait_log "failed in"
-	assert_contains "$T/poni.log" "error: $label: failed in [0-9]+\.[0-9]{3} s: rsync exit 23 \(partial transfer due to error\): rsync: test fault$"
-	wait_log "warning: $label: retry in 1\.000 s$"
-	wait_same_file "$T/src/file" "$T/dst/file" 5
-	assert_eq "$(count_log ': failed in ')" 1 "failed runs"
-	stop_poni_ok TERM
-	assert_nothing_left
-}
-
 t_rsync_killed_is_retried() {
 	mkdir -p "$T/src"
 	make_rsync_wrapper

@@ -4,8 +4,8 @@
  * config_finish merges defaults into syncs and checks what is missing.
  *
  * Each key of a sync is one row of keys[] below: its name, its type,
- * where it is stored, its range or check, its built-in default, whether
- * defaults may hold it and how -t shows it. Setting a key, the defaults
+ * where it is stored, its range or check, its built-in default and how
+ * -t shows it. Setting a key, the defaults
  * merge, the built-in defaults, the comparison a reload makes, the
  * freeing and the -t summary all go by the table: a new key is a row,
  * plus a check or show function where it behaves in its own way. */
@@ -56,7 +56,6 @@ typedef void show_fn(struct buf *out, const struct sync_conf *s);
 struct key {
 	const char *name;
 	unsigned char type;	/* enum type */
-	bool sync_only;		/* refused in defaults */
 	unsigned char off;	/* the field in struct sync_conf */
 	unsigned char count;	/* T_LIST: the field of its count */
 	long min, max;		/* T_INT, T_SECONDS (in seconds) */
@@ -249,8 +248,9 @@ static const struct key keys[] = {
 	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = "delete" },
 	{ .name = "exclude", .type = T_LIST, .off = F(exclude), .count = F(nexclude),
 	  .check = check_exclude, .shown = "exclude" },
-	{ .name = "source_path", .type = T_STR, .sync_only = true, .off = F(source),
-	  .check = check_source },	/* unset: the sync's key */
+	/* unset in the sync and in defaults: the sync's key (upstream Poni
+	 * 0.1.3 and later set a default source_path in defaults) */
+	{ .name = "source_path", .type = T_STR, .off = F(source), .check = check_source },
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
 	  .shown = "no initial sync" },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
@@ -269,6 +269,7 @@ static const struct key keys[] = {
 	  .show = show_delete_guard },
 	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
 	  .def = -1, .what = "a whole number", .shown = "modify window", .unit = "s" },
+	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = "simulate" },
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -681,7 +682,8 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 {
 	int *seen;
 
-	if (strcmp(key, "log") == 0)
+	/* log_path: upstream Poni 0.1.3's name for log */
+	if (strcmp(key, "log") == 0 || strcmp(key, "log_path") == 0)
 		seen = &b->log_line;
 	else if (strcmp(key, "log_level") == 0)
 		seen = &b->log_level_line;
@@ -694,8 +696,8 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		    nearest(key, top_names, sizeof top_names / sizeof *top_names,
 		    sizeof *top_names));
 	if (*seen)
-		return config_fail(b, line, 0,
-		    "duplicate key '%s' (first set on line %d)", key, *seen);
+		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d%s)",
+		    key, *seen, seen == &b->log_line ? " as log or log_path, one name of the same key" : "");
 	*seen = line;
 	if (!v)
 		return 0;
@@ -718,14 +720,13 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 	if (b->cur == SEC_TOP)
 		return set_top(b, key, value, line);
 	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
-	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0))
+	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0 ||
+	    strcmp(key, "log_path") == 0))
 		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
 		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
 	if (!k)
 		return config_fail(b, line, 0, "unknown key '%s' (did you mean '%s'?)",
 		    key, nearest(key, keys, NKEYS, sizeof *keys));
-	if (k->sync_only && b->cur == SEC_DEFAULTS)
-		return config_fail(b, line, 0, "%s belongs in a sync, not in defaults", key);
 	i = (size_t)(k - keys);
 	if (s->set_line[i] && k->type != T_LIST)
 		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d)",

@@ -41,6 +41,7 @@ struct sync_conf {
 	long long full_sync_ms;	/* periodic full run; 0: none */
 	bool delete_guard;	/* no deleting from an empty source */
 	int modify_window;	/* seconds for full runs; -1: automatic */
+	bool simulate;		/* log each rsync command, run none */
 	int line;		/* where the sync starts in the file */
 };
 

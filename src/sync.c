@@ -139,7 +139,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 
 	s->conf = *conf;
 	memset(conf, 0, sizeof *conf);
-	s->dry_run = dry_run;
+	s->dry_run = dry_run || s->conf.simulate;	/* upstream Poni's key */
 	s->once = once;
 	s->state = SYNC_IDLE;
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
@@ -161,7 +161,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
 	/* a single run (--once) or none (-n) gains nothing from a master */
-	if (s->conf.transport == TRANSPORT_SSH && !dry_run && !once)
+	if (s->conf.transport == TRANSPORT_SSH && !s->dry_run && !once)
 		s->control = master_acquire(&s->conf);
 	return s;
 }

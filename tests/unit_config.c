@@ -379,10 +379,26 @@ int main(void)
 		REFUSED("log: stdout\nsync: []\n", 2, "sync is empty");
 		REFUSED("sync:\n", 1, "sync is empty");
 	}
+	TEST("config: a source_path in defaults is the source of syncs that give none") {
+		struct config *c = parse("defaults:\n  source_path: /x\n  remote_path: /b\n"
+		    "sync:\n  /a: []\n  named: {source_path: /y}\n", 0);
+		CHECK(c != NULL);
+		if (c) {
+			CHECK(c->nsyncs == 2);
+			CHECK(strcmp(c->syncs[0].source, "/x") == 0);
+			CHECK(strcmp(c->syncs[1].source, "/y") == 0);
+			CHECK(!c->syncs[0].simulate);
+		}
+		config_free(c);
+		c = parse("log_path: /l\ndefaults: {remote_path: /b, simulate: yes}\nsync:\n  /a: []\n", 0);
+		CHECK(c != NULL && strcmp(c->log, "/l") == 0 && c->syncs[0].simulate);
+		config_free(c);
+		REFUSED("log: /l\nlog_path: /m\nsync:\n  /a: {remote_path: /b}\n", 2,
+		    "first set on line 1 as log or log_path");
+	}
 	TEST("config refused: structure errors") {
 		REFUSED("sync:\n  relative/dir: {remote_path: /b}\n", 2, "absolute path");
 		REFUSED("sync:\n  x: {source_path: rel, remote_path: /b}\n", 2, "not an absolute path");
-		REFUSED("defaults:\n  source_path: /x\nsync:\n  /a: {remote_path: /b}\n", 2, "belongs in a sync");
 		REFUSED("sync:\n  /a:\n    remote_host: web9\n    transport: local\n    remote_path: /b\n", 4,
 		    "transport local, but remote_host");
 		REFUSED("sync: /a\n", 1, "sync must be a mapping");

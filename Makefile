@@ -18,7 +18,7 @@ override LDFLAGS := $(LDFLAGS)
 LDLIBS = $(INI_LDLIBS_$(INI))
 
 SRC = src/main.c src/format.c src/log.c src/util.c src/yaml.c src/config.c \
-	src/config_yaml.c src/config_ini.c src/config_file.c src/rsync.c src/exclude.c src/match.c \
+	src/config_yaml.c src/config_ini.c src/config_file.c src/rsync.c src/rsync_options.c src/exclude.c src/match.c \
 	src/spawn.c src/wdtree.c src/watch.c src/sshmaster.c src/pathset.c src/mounts.c src/sync.c \
 	src/target.c src/loop.c src/daemon.c
 OBJ = $(SRC:.c=.o)
@@ -33,8 +33,8 @@ UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c tests/unit.h
 # tests/sys_exclude.sh's helper: poni's exclude matcher against rsync
-TEST_BIN = tests/exclude_rsync
-CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/mounts.o \
+TEST_BIN = tests/exclude_rsync tests/rsync_arg_check
+CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/rsync_options.o src/mounts.o \
 	src/exclude.o src/match.o src/util.o src/log.o src/format.o
 
 all: poni
@@ -77,6 +77,11 @@ tests/unit_loop: tests/unit_loop.c tests/unit.h src/loop.o src/util.o src/log.o 
 unit: $(UNIT)
 tests/exclude_rsync: tests/exclude_rsync.c src/exclude.o src/match.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/exclude_rsync.c src/exclude.o src/match.o $(LDFLAGS)
+# tests/sys_rsync_args.sh's helper: poni's verdict on rsync options
+tests/rsync_arg_check: tests/rsync_arg_check.c src/rsync.h src/rsync_options.o src/util.o \
+		src/log.o src/format.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/rsync_arg_check.c src/rsync_options.o src/util.o \
+		src/log.o src/format.o $(LDFLAGS)
 
 # make check: build everything, make sure the test tools are there
 # (installed when run as root, else named), run every test.

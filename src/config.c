@@ -138,10 +138,21 @@ static int check_rsync_opts(struct config_builder *b, const struct key *k,
 	char msg[256];
 
 	(void)k;
-	if (**v == '-')	/* "-azP" is what a user types: allow it */
+	if (**v == '-' && (*v)[1] != '-')	/* "-azP" is what a user types */
 		(*v)++;
 	if (rsync_opts_check(*v, msg, sizeof msg))
 		return config_fail(b, line, 0, "rsync_opts: %s", msg);
+	return 0;
+}
+
+static int check_rsync_arg(struct config_builder *b, const struct key *k,
+			   const char **v, int line)
+{
+	char msg[256];
+
+	(void)k;
+	if (rsync_arg_check(*v, msg, sizeof msg))
+		return config_fail(b, line, 0, "rsync_args: %s", msg);
 	return 0;
 }
 
@@ -242,6 +253,9 @@ static const struct key keys[] = {
 	  .what = "a port number" },
 	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .def_str = "azP",
 	  .check = check_rsync_opts },
+	/* shown with rsync_opts, in the head of -t's line */
+	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args), .count = F(nrsync_args),
+	  .check = check_rsync_arg },
 	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .max = MAX_INTERVAL_S,
 	  .def = 3000 },
 	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = "recurse" },
@@ -459,31 +473,6 @@ const char *config_error(const struct config_builder *b)
 	return b->error;
 }
 
-/* Edit distance, for "did you mean". Names are short. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[32 + 1];
-
-	if (la > 32 || lb > 32)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = d[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (d[j - 1] + 1 < best)
-				best = d[j - 1] + 1;
-			diag = up;
-			d[j] = best;
-		}
-	}
-	return d[lb];
-}
-
 /* The name nearest to key among n entries of the given size, each of
  * which starts with its name (a string, or a struct key). */
 static const char *nearest(const char *key, const void *names, size_t n, size_t size)
@@ -493,7 +482,7 @@ static const char *nearest(const char *key, const void *names, size_t n, size_t 
 
 	for (i = 0; i < n; i++) {
 		name = *(const char *const *)(const void *)((const char *)names + i * size);
-		if ((d = distance(key, name)) < bestd) {
+		if ((d = edit_distance(key, name)) < bestd) {
 			bestd = d;
 			best = name;
 		}
@@ -880,6 +869,26 @@ static int check_overlap(struct config_builder *b, const struct section *s)
 	return why ? -1 : 0;
 }
 
+/* rsync_opts' long options (checked where it was set) go before
+ * rsync_args, so that rsync_opts holds its letters only. */
+static void split_rsync_opts(struct sync_conf *c)
+{
+	size_t letters = rsync_opts_letters(c->rsync_opts), n = 0;
+	const char *p = c->rsync_opts + letters;
+	char **args, arg[256];
+
+	if (!*p)
+		return;
+	args = xcalloc(strlen(p) + c->nrsync_args, sizeof *args);
+	while (rsync_opts_next(&p, arg, sizeof arg))	/* checked: they fit */
+		args[n++] = xstrdup(arg);
+	memcpy(args + n, c->rsync_args, c->nrsync_args * sizeof *args);
+	free(c->rsync_args);
+	c->rsync_args = args;
+	c->nrsync_args += n;
+	c->rsync_opts[letters] = '\0';
+}
+
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
 	struct sync_conf *c = &s->c;
@@ -887,6 +896,7 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 
 	inherit(s, &b->defaults);
 	apply_builtin(s);
+	split_rsync_opts(c);
 	if (c->source[0] != '/')
 		return config_fail(b, c->line, 0,
 		    "sync '%s': the source must be an absolute path: use it as the key, or set source_path",
@@ -1010,8 +1020,13 @@ char *sync_summary(const struct sync_conf *s)
 		buf_adds(&b, " (local, ");
 	}
 	flags = rsync_flags(s->rsync_opts);	/* as rsync gets them: no P */
-	buf_addf(&b, "rsync %s%s, interval ", *flags ? "-" : "(no flags)", flags);
+	buf_addf(&b, "rsync %s%s", *flags ? "-" : "(no flags)", flags);
 	free(flags);
+	for (i = 0; i < s->nrsync_args; i++) {
+		buf_addc(&b, ' ');
+		buf_add_escaped(&b, s->rsync_args[i]);
+	}
+	buf_adds(&b, ", interval ");
 	add_seconds(&b, s->interval_ms);
 	/* the tail: what is not at its built-in default */
 	for (k = keys; k < keys + NKEYS; k++) {

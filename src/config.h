@@ -26,6 +26,8 @@ struct sync_conf {
 	char *priv_key;
 	int port;
 	char *rsync_opts;	/* short flags without the dash */
+	char **rsync_args;	/* long options, each checked, as rsync gets them */
+	size_t nrsync_args;
 	long long interval_ms;
 	long long retry_max_ms;	/* cap of the retry back-off */
 	bool recurse;

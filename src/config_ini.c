@@ -141,6 +141,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	struct ini_feed *f = user;
 	char v[4096], *item, *save = NULL;
 	size_t n = strlen(value);
+	bool quoted = false;
 
 	(void)section;		/* begun by the reader, line numbers and all */
 	if (f->failed)
@@ -151,12 +152,14 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	memcpy(v, value, n + 1);
-	/* one pair of surrounding quotes is dropped: "a b" is a b */
+	/* one pair of surrounding quotes is dropped: "a b" is a b, and a
+	 * quoted list item keeps its commas ("--chmod=D755,F644") */
 	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 		memmove(v, v + 1, n - 2);
 		v[n - 2] = '\0';
+		quoted = true;
 	}
-	if (config_is_list(name) && strchr(v, ',')) {
+	if (config_is_list(name) && !quoted && strchr(v, ',')) {
 		for (item = strtok_r(v, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 			trim(item);
 			if (*item && config_set(f->b, name, item, f->line) < 0) {

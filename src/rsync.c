@@ -9,60 +9,11 @@
 /* Seconds without any data over ssh before rsync gives up (exit 30). */
 #define RSYNC_IO_TIMEOUT 120
 
-/* rsync's short options that take no argument (rsync 3.x --help). */
-static const char flag_letters[] = "vqcarRbudlLkKHpEAXogDtUNOJSnWxmIyzCFsh8iP046";
-
-/* Short options that read an argument, and their long names. */
-static const struct {
-	char letter;
-	const char *long_name;
-} arg_letters[] = {
-	{ 'B', "--block-size=SIZE" },
-	{ 'e', "--rsh=COMMAND" },
-	{ 'f', "--filter=RULE" },
-	{ 'T', "--temp-dir=DIR" },
-	{ 'M', "--remote-option=OPT" },
-	{ '@', "--modify-window=NUM" },
-};
-
 static void push(char ***argv, size_t *n, char *arg)
 {
 	*argv = xrealloc(*argv, (*n + 2) * sizeof **argv);
 	(*argv)[(*n)++] = arg;
 	(*argv)[*n] = NULL;
-}
-
-const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
-{
-	const char *p;
-	size_t i;
-
-	for (p = opts; *p; p++) {
-		if (*p != '-' && strchr(flag_letters, *p))
-			continue;
-		for (i = 0; i < sizeof arg_letters / sizeof *arg_letters; i++)
-			if (arg_letters[i].letter == *p)
-				break;
-		if (i < sizeof arg_letters / sizeof *arg_letters) {
-			if (p[1])
-				format(msg, msglen,
-				    "'%c' (%s) takes an argument, so rsync would read '%s' as its %s: remove '%c'",
-				    *p, arg_letters[i].long_name, p + 1,
-				    strchr(arg_letters[i].long_name, '=') + 1, *p);
-			else
-				format(msg, msglen,
-				    "'%c' (%s) takes an argument, which rsync_opts cannot give: remove '%c'",
-				    *p, arg_letters[i].long_name, *p);
-		} else if (*p == 'V') {
-			format(msg, msglen, "'V' (--version) makes rsync print its version and exit: remove it");
-		} else if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f) {
-			format(msg, msglen, "'%c' is not an rsync short option without an argument: remove it", *p);
-		} else {
-			format(msg, msglen, "only rsync's option letters may be given, like azP");
-		}
-		return msg;
-	}
-	return NULL;
 }
 
 bool ssh_is_openssh(const char *ssh)
@@ -214,6 +165,9 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 		push(&argv, &n, xstrdup("-e"));
 		push(&argv, &n, rsh_command(s, r->control));
 	}
+	/* the user's, after poni's own (a --timeout of theirs wins) */
+	for (i = 0; i < s->nrsync_args; i++)
+		push(&argv, &n, xstrdup(s->rsync_args[i]));
 	if (r->from_list) {
 		push(&argv, &n, rsync_list_base(s, &prefix));
 		free(prefix);

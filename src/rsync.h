@@ -45,7 +45,16 @@ const char *rsync_exit_meaning(int code);
 /* Whether an rsync exit code counts as success (0, and 24: vanished). */
 int rsync_exit_ok(int code);
 
-/* Check rsync_opts: returns NULL, or a message naming the bad letter. */
+/* Check rsync_opts (letters, then maybe long options after spaces):
+ * NULL, or msg holding what is wrong (see rsync_options.c). */
 const char *rsync_opts_check(const char *opts, char *msg, size_t msglen);
+/* The length of its letters: the long options follow. */
+size_t rsync_opts_letters(const char *opts);
+/* The next of those long options after *p (moved on), as "--name" or
+ * "--name=value" in arg; its length (>= size: too long for arg), 0 at
+ * the end. */
+size_t rsync_opts_next(const char **p, char *arg, size_t size);
+/* Check one item of rsync_args, a long option: NULL, or msg. */
+const char *rsync_arg_check(const char *arg, char *msg, size_t msglen);
 
 #endif

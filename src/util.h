@@ -16,6 +16,10 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
 
+/* Edit distance of two short names (-1 past 32 bytes), for "did you
+ * mean". */
+size_t edit_distance(const char *a, const char *b);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long now_ms(void);
 

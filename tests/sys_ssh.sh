@@ -85,6 +85,23 @@ t_ssh_once_exits_0() {
 	assert_contains "$T/out" ': ok in '
 }
 
+# rsync_args reach the remote rsync whole, through rsync's protocol: a
+# --backup-dir with spaces, a quote and a leading dash in a name.
+t_ssh_rsync_args_reach_the_remote() {
+	local old="$T/old dir 'q' -x"
+	start_sshd
+	small_tree
+	ssh_conf "rsync_args: [--backup, \"--backup-dir=$old\", \"--chmod=F600\"]"
+	start_poni "$CONF"
+	wait_same_tree "$T/src" "$T/dst" "$LIMIT"
+	assert_eq "$(stat -c %a "$T/dst/one")" 600 "mode from --chmod"
+	echo changed >"$T/src/one"
+	wait_poni "$LIMIT" test -f "$old/one" || fail "$TEST_NAME" "the replaced file was not kept in $old"
+	assert_eq "$(cat "$old/one")" 1 "the kept file"
+	assert_not_contains "$T/poni.log" ': failed in '
+	stop_poni_ok TERM
+}
+
 t_ssh_wrong_port_fails_keeps_running() {
 	local port
 	start_sshd
@@ -221,6 +238,7 @@ t_ssh_runs_share_one_connection() {
 
 run_test ssh_mirror t_ssh_mirror
 run_test ssh_once_exits_0 t_ssh_once_exits_0
+run_test ssh_rsync_args_reach_the_remote t_ssh_rsync_args_reach_the_remote
 run_test ssh_wrong_port_fails_keeps_running t_ssh_wrong_port_fails_keeps_running
 run_test ssh_host_key_mismatch_fails t_ssh_host_key_mismatch_fails
 run_test ssh_retries_until_server_is_back t_ssh_retries_until_server_is_back

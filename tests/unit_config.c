@@ -379,6 +379,34 @@ int main(void)
 		REFUSED("log: stdout\nsync: []\n", 2, "sync is empty");
 		REFUSED("sync:\n", 1, "sync is empty");
 	}
+	TEST("config: rsync_args, and long options in rsync_opts, as rsync gets them") {
+		struct config *c = parse("defaults:\n  remote_path: /b\n  rsync_opts: azP --bwlimit 100\n"
+		    "sync:\n  /a:\n    rsync_args: [--numeric-ids, \"--chmod=D755,F644\"]\n"
+		    "  /c:\n    rsync_opts: -az\n  /d:\n    rsync_args:\n      - --inplace\n", 0);
+		char *line;
+		CHECK(c != NULL);
+		if (c) {
+			CHECK_STR(c->syncs[0].rsync_opts, "azP");
+			CHECK(c->syncs[0].nrsync_args == 3);
+			CHECK_STR(c->syncs[0].rsync_args[0], "--bwlimit=100");
+			CHECK_STR(c->syncs[0].rsync_args[1], "--numeric-ids");
+			CHECK_STR(c->syncs[0].rsync_args[2], "--chmod=D755,F644");
+			CHECK_STR(c->syncs[1].rsync_opts, "az");
+			CHECK(c->syncs[1].nrsync_args == 0);
+			CHECK(c->syncs[2].nrsync_args == 2);
+			line = sync_summary(&c->syncs[0]);
+			CHECK_CONTAINS(line, "rsync -az --bwlimit=100 --numeric-ids --chmod=D755,F644, interval 3s");
+			free(line);
+			CHECK(!sync_conf_equal(&c->syncs[0], &c->syncs[2]));
+		}
+		config_free(c);
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    rsync_args: [--numeric-ids, --bwlimt=3]\n", 4,
+		    "rsync_args: '--bwlimt=3' is not an rsync option (did you mean --bwlimit?)");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    rsync_args:\n      - --delete\n", 5,
+		    "rsync_args: --delete: use delete: true");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    rsync_opts: azP --bwlimit\n", 4,
+		    "rsync_opts: --bwlimit takes a value");
+	}
 	TEST("config: a source_path in defaults is the source of syncs that give none") {
 		struct config *c = parse("defaults:\n  source_path: /x\n  remote_path: /b\n"
 		    "sync:\n  /a: []\n  named: {source_path: /y}\n", 0);

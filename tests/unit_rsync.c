@@ -203,6 +203,103 @@ int main(void)
 		CHECK(rsync_opts_check("a z", msg, sizeof msg) != NULL);
 		CHECK(rsync_opts_check("a-z", msg, sizeof msg) != NULL);
 	}
+	TEST("rsync_args: rsync's long options pass, with or without a value as rsync wants") {
+		static const char *const good[] = {
+			"--bwlimit=500", "--chmod=D755,F644", "--numeric-ids", "--inplace",
+			"--backup", "--backup-dir=../old", "--compress-level=9", "--max-size=10M",
+			"--sparse", "--fake-super", "--iconv=utf8,latin1", "--chown=a:b",
+			"--no-perms", "--no-W", "--timeout=600", "--rsync-path=sudo rsync",
+			"--partial-dir=.rsync-partial", "--link-dest=/x", "--8-bit-output", "--zl=3",
+		};
+		size_t i;
+		for (i = 0; i < sizeof good / sizeof *good; i++) {
+			CHECK(rsync_arg_check(good[i], msg, sizeof msg) == NULL);
+			if (unit_failed_now)
+				printf("  %s: %s\n", good[i], msg);
+		}
+	}
+	TEST("rsync_args: unknown options are refused naming the nearest known one") {
+		CHECK(rsync_arg_check("--bwlimt=5", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "did you mean --bwlimit?");
+		CHECK(rsync_arg_check("--numeric-id", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "did you mean --numeric-ids?");
+		CHECK(rsync_arg_check("--xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", msg, sizeof msg) != NULL);
+		CHECK(rsync_arg_check("--", msg, sizeof msg) != NULL);
+		CHECK(rsync_arg_check("-H", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "short flags go in rsync_opts");
+		CHECK(rsync_arg_check("bwlimit=5", msg, sizeof msg) != NULL);
+	}
+	TEST("rsync_args: a value missing, one too many, one with a space or a line break") {
+		CHECK(rsync_arg_check("--bwlimit", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "--bwlimit=VALUE");
+		CHECK(rsync_arg_check("--numeric-ids=yes", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "takes no value");
+		CHECK(rsync_arg_check("--bwlimit 5", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "--name=value");
+		CHECK(rsync_arg_check("--chmod=a\nb", msg, sizeof msg) != NULL);
+	}
+	TEST("rsync_args: what poni gives itself, or what would break it, names the key to use") {
+		static const struct { const char *arg, *want; } bad[] = {
+			{ "--files-from=x", "poni runs rsync itself" }, { "--from0", "poni runs rsync" },
+			{ "--rsh=ssh", "poni runs rsync" }, { "--server", "poni runs rsync" },
+			{ "--daemon", "poni runs rsync" }, { "--delete", "delete: true" },
+			{ "--delete-after", "delete: true" }, { "--del", "delete: true" },
+			{ "--max-delete=5", "delete: true" }, { "--exclude=*.o", "use exclude" },
+			{ "--exclude-from=f", "use exclude" }, { "--include=x", "use exclude" },
+			{ "--filter=- x", "use exclude" }, { "--cvs-exclude", "use exclude" },
+			{ "--dry-run", "simulate" }, { "--list-only", "simulate" },
+			{ "--remove-source-files", "delete the source" }, { "--version", "print and exit" },
+			{ "--help", "print" }, { "--progress", "flood the log" }, { "--info=progress2", "log" },
+			{ "--partial", "--partial-dir" }, { "--relative", "as each run needs" },
+			{ "--ignore-times", "as each run needs" }, { "--no-r", "as each run needs" },
+			{ "--modify-window=1", "use modify_window" }, { "--old-args", "never a shell" },
+			{ "--no-protect-args", "never a shell" }, { "--port=873", "use port" },
+			{ "--password-file=p", "priv_key" },
+		};
+		size_t i;
+		for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+			CHECK(rsync_arg_check(bad[i].arg, msg, sizeof msg) != NULL);
+			CHECK_CONTAINS(msg, bad[i].want);
+			if (unit_failed_now)
+				printf("  %s: %s\n", bad[i].arg, msg);
+		}
+	}
+	TEST("rsync_opts: long options after the letters, as the original Poni's users write them") {
+		const char *p;
+		char arg[64];
+		CHECK(rsync_opts_check("azP --bwlimit=100", msg, sizeof msg) == NULL);
+		CHECK(rsync_opts_check("azP --bwlimit 100 --numeric-ids", msg, sizeof msg) == NULL);
+		CHECK(rsync_opts_check("--inplace", msg, sizeof msg) == NULL);
+		CHECK(rsync_opts_letters("azP --inplace") == 3);
+		CHECK(rsync_opts_letters("--inplace") == 0);
+		CHECK(rsync_opts_check("azP --bwlimit", msg, sizeof msg) != NULL);
+		CHECK(rsync_opts_check("azP --delete", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "delete: true");
+		CHECK(rsync_opts_check("azBP --inplace", msg, sizeof msg) != NULL);
+		CHECK_CONTAINS(msg, "'B' (--block-size=SIZE) takes an argument, so rsync would read 'P' as");
+		p = "azP  --bwlimit 100   --numeric-ids --chmod=F644 ";
+		p += rsync_opts_letters(p);
+		CHECK(rsync_opts_next(&p, arg, sizeof arg) == 13);
+		CHECK_STR(arg, "--bwlimit=100");
+		CHECK(rsync_opts_next(&p, arg, sizeof arg) == 13);
+		CHECK_STR(arg, "--numeric-ids");
+		CHECK(rsync_opts_next(&p, arg, sizeof arg) == 12);
+		CHECK_STR(arg, "--chmod=F644");
+		CHECK(rsync_opts_next(&p, arg, sizeof arg) == 0);
+	}
+	TEST("rsync argv: rsync_args come after poni's own options, before the paths") {
+		static char *args[] = { "--bwlimit=500", "--timeout=600" };
+		c = base();
+		c.transport = TRANSPORT_SSH;
+		c.remote_host = "h";
+		c.priv_key = "/k";
+		c.rsync_args = args;
+		c.nrsync_args = 2;
+		s = joined(rsync_argv(&c, &full));
+		CHECK_CONTAINS(s, "'--timeout=120' '-e' 'ssh -p 22 -i /k -o BatchMode=yes -o StrictHostKeyChecking=accept-new' "
+		    "'--bwlimit=500' '--timeout=600' '/opt/dir1' 'h:/opt/'");
+		free(s);
+	}
 	TEST("rsync exit codes: 0 and 24 are success, 23 is not") {
 		CHECK(rsync_exit_ok(0));
 		CHECK(rsync_exit_ok(24));

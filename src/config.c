@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "exclude.h"
+#include "exclude_file.h"
 #include "mounts.h"
 #include "rsync.h"
 #include "util.h"
@@ -156,36 +156,15 @@ static int check_rsync_arg(struct config_builder *b, const struct key *k,
 	return 0;
 }
 
-/* A pattern reaches rsync as --exclude=PATTERN, which reads a leading
- * "- " or "+ " or a lone "!" as a rule, not as part of a name: poni
- * would match the name while rsync did something else. */
+/* See exclude_file.c. */
 static int check_exclude(struct config_builder *b, const struct key *k,
 			 const char **pv, int line)
 {
-	const char *v = *pv;
+	char msg[256];
 
 	(void)k;
-	if (!*v)
-		return config_fail(b, line, 0, "exclude: empty pattern");
-	if (strchr(v, '\n'))
-		return config_fail(b, line, 0, "exclude: newline in pattern");
-	switch (exclude_prefix(v)) {
-	case '-':
-	case '+':
-		if (!v[2])
-			return config_fail(b, line, 0, "exclude: '%s' is an rsync rule "
-			    "without a pattern: leave it out", v);
-		if (*v == '-')
-			return config_fail(b, line, 0, "exclude: '%s': rsync reads \"- \" as "
-			    "a rule, not a name: write '%s' (or '[-]%s' for a name that "
-			    "starts so)", v, v + 2, v + 1);
-		return config_fail(b, line, 0, "exclude: '%s': rsync reads \"+ \" as an "
-		    "include rule, and poni has none: leave it out (or write '[+]%s' "
-		    "for a name that starts so)", v, v + 1);
-	case '!':
-		return config_fail(b, line, 0, "exclude: a lone '!' clears rsync's "
-		    "exclude list: leave it out (or write '[\\!]' for a file named !)");
-	}
+	if (exclude_check(*pv, msg, sizeof msg))
+		return config_fail(b, line, 0, "exclude: %s", msg);
 	return 0;
 }
 
@@ -262,6 +241,8 @@ static const struct key keys[] = {
 	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = "delete" },
 	{ .name = "exclude", .type = T_LIST, .off = F(exclude), .count = F(nexclude),
 	  .check = check_exclude, .shown = "exclude" },
+	/* its patterns join exclude at config_finish */
+	{ .name = "exclude_from", .type = T_STR, .off = F(exclude_from), .shown = "exclude_from" },
 	/* unset in the sync and in defaults: the sync's key (upstream Poni
 	 * 0.1.3 and later set a default source_path in defaults) */
 	{ .name = "source_path", .type = T_STR, .off = F(source), .check = check_source },
@@ -889,6 +870,27 @@ static void split_rsync_opts(struct sync_conf *c)
 	c->rsync_opts[letters] = '\0';
 }
 
+/* exclude_from's patterns join exclude (read again at each load, so a
+ * SIGHUP takes a changed file); its errors name the file's line too. */
+static int read_exclude_from(struct config_builder *b, struct section *s)
+{
+	struct sync_conf *c = &s->c;
+	char msg[256];
+	int line;
+
+	if (!c->exclude_from)
+		return 0;
+	resolve(b, &c->exclude_from);
+	if (exclude_file_read(c->exclude_from, &c->exclude, &c->nexclude, &line,
+	    msg, sizeof msg) == 0)
+		return 0;
+	if (line)
+		return config_fail(b, line_of(s, "exclude_from"), 0,
+		    "exclude_from: %s:%d: %s", c->exclude_from, line, msg);
+	return config_fail(b, line_of(s, "exclude_from"), 0,
+	    "exclude_from: cannot read %s: %s", c->exclude_from, strerror(errno));
+}
+
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
 	struct sync_conf *c = &s->c;
@@ -897,6 +899,8 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	inherit(s, &b->defaults);
 	apply_builtin(s);
 	split_rsync_opts(c);
+	if (read_exclude_from(b, s))
+		return -1;
 	if (c->source[0] != '/')
 		return config_fail(b, c->line, 0,
 		    "sync '%s': the source must be an absolute path: use it as the key, or set source_path",

@@ -38,8 +38,9 @@ struct sync_conf {
 	char *rsync;
 	enum host_key_policy strict_host_key;
 	char *known_hosts;	/* NULL: ssh's default */
-	char **exclude;
+	char **exclude;		/* exclude's, then exclude_from's patterns */
 	size_t nexclude;
+	char *exclude_from;	/* a file of patterns (rsync's --exclude-from) */
 	long long full_sync_ms;	/* periodic full run; 0: none */
 	bool delete_guard;	/* no deleting from an empty source */
 	int modify_window;	/* seconds for full runs; -1: automatic */

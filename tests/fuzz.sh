@@ -25,7 +25,7 @@ fi
 if ! "$CLANG" -std=c99 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $ini_cflags \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$work/fuzz_config" tests/fuzz_config.c src/config.c src/config_yaml.c \
-	src/config_ini.c src/yaml.c src/rsync.c src/rsync_options.c src/mounts.c src/exclude.c src/match.c \
+	src/config_ini.c src/yaml.c src/rsync.c src/rsync_options.c src/exclude_file.c src/mounts.c src/exclude.c src/match.c \
 	src/util.c src/log.c src/format.c $ini_libs \
 	2>"$work/build.log"; then
 	if grep -q 'libclang_rt.fuzzer\|fuzzer.*not found\|cannot find' "$work/build.log"; then

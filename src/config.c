@@ -123,6 +123,23 @@ static int check_known_hosts(struct config_builder *b, const struct key *k,
 	return 0;
 }
 
+/* rsyncd: a module's name is one word of the rsync:// URL */
+static int check_module(struct config_builder *b, const struct key *k,
+			const char **v, int line)
+{
+	if (check_word(b, k->name, *v, line, false))
+		return -1;
+	if (strpbrk(*v, "/@:[]"))
+		return config_fail(b, line, 0, "module: '%s': a module's name has no '/', '@', ':' or brackets", *v);
+	return 0;
+}
+
+static int check_path(struct config_builder *b, const struct key *k,
+		      const char **v, int line)
+{
+	return check_word(b, k->name, *v, line, true);
+}
+
 static int check_source(struct config_builder *b, const struct key *k,
 			const char **v, int line)
 {
@@ -211,7 +228,7 @@ static const struct word bools[] = {
 };
 static const struct word transports[] = {
 	{ "auto", TRANSPORT_AUTO }, { "ssh", TRANSPORT_SSH },
-	{ "local", TRANSPORT_LOCAL }, { NULL, 0 }
+	{ "local", TRANSPORT_LOCAL }, { "rsyncd", TRANSPORT_RSYNCD }, { NULL, 0 }
 };
 static const struct word policies[] = {
 	{ "yes", HOSTKEY_YES }, { "accept-new", HOSTKEY_ACCEPT_NEW },
@@ -249,13 +266,15 @@ static const struct key keys[] = {
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
 	  .shown = "no initial sync" },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
-	  .words = transports, .what = "a transport: use auto, ssh or local" },
+	  .words = transports, .what = "a transport: use auto, ssh, local or rsyncd" },
 	{ .name = "ssh", .type = T_STR, .off = F(ssh), .def_str = "ssh" },
 	{ .name = "rsync", .type = T_STR, .off = F(rsync), .def_str = "rsync" },
 	{ .name = "strict_host_key", .type = T_ENUM, .off = F(strict_host_key),
 	  .def = HOSTKEY_ACCEPT_NEW, .words = policies,
 	  .what = "a policy: use yes, accept-new or no" },
 	{ .name = "known_hosts", .type = T_STR, .off = F(known_hosts), .check = check_known_hosts },
+	{ .name = "module", .type = T_STR, .off = F(module), .check = check_module },
+	{ .name = "password_file", .type = T_STR, .off = F(password_file), .check = check_path },
 	{ .name = "retry_max", .type = T_SECONDS, .off = F(retry_max_ms), .min = 1,
 	  .max = MAX_INTERVAL_S, .def = 300 * 1000L },
 	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .max = MAX_FULL_SYNC_S,
@@ -891,6 +910,54 @@ static int read_exclude_from(struct config_builder *b, struct section *s)
 	    "exclude_from: cannot read %s: %s", c->exclude_from, strerror(errno));
 }
 
+/* transport: rsyncd: an rsync daemon's module, no ssh. */
+static int finish_rsyncd(struct config_builder *b, struct section *s, int flags)
+{
+	struct sync_conf *c = &s->c;
+	int line = line_of(s, "password_file");
+	const char *p;
+	char *path;
+	struct stat st;
+	int fd;
+
+	if (!c->remote_host)
+		return config_fail(b, c->line, 0,
+		    "sync '%s': transport rsyncd needs remote_host, the daemon's host", c->name);
+	if (!c->module)
+		return config_fail(b, c->line, 0,
+		    "sync '%s': transport rsyncd needs module, the daemon's module", c->name);
+	if (!line_of(s, "port"))
+		c->port = 873;	/* the daemon's port, not ssh's 22 */
+	/* remote_path is a path inside the module: its root when absent */
+	for (p = c->remote_path ? c->remote_path : ""; *p == '/'; p++)
+		;
+	path = xstrdup(p);
+	free(c->remote_path);
+	c->remote_path = path;
+	resolve(b, &c->password_file);
+	if (!(flags & CONFIG_CHECK_FILES) || !c->password_file)
+		return 0;
+	/* what rsync itself demands of it, said now instead of at every run */
+	if ((fd = open(c->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return config_fail(b, line, 0, "password_file: cannot read %s: %s",
+		    c->password_file, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return config_fail(b, line, 0, "password_file: %s is not a regular file",
+		    c->password_file);
+	}
+	close(fd);
+	if (st.st_mode & 006)
+		return config_fail(b, line, 0, "password_file: %s is open to others (mode %04o), "
+		    "which rsync refuses: chmod 600 %s", c->password_file,
+		    (unsigned)(st.st_mode & 07777), c->password_file);
+	if (geteuid() == 0 && st.st_uid != 0)
+		return config_fail(b, line, 0, "password_file: %s is not owned by root, which "
+		    "rsync running as root refuses: chown root %s", c->password_file,
+		    c->password_file);
+	return 0;
+}
+
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
 	struct sync_conf *c = &s->c;
@@ -905,6 +972,12 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 		return config_fail(b, c->line, 0,
 		    "sync '%s': the source must be an absolute path: use it as the key, or set source_path",
 		    c->name);
+	if ((c->module || c->password_file) && c->transport != TRANSPORT_RSYNCD)
+		return config_fail(b, line_of(s, c->module ? "module" : "password_file"), 0,
+		    "sync '%s': %s is for an rsync daemon: set transport: rsyncd, or remove it",
+		    c->name, c->module ? "module" : "password_file");
+	if (c->transport == TRANSPORT_RSYNCD)
+		return finish_rsyncd(b, s, flags);
 	if (!c->remote_path)
 		return config_fail(b, c->line, 0,
 		    "sync '%s': remote_path is missing: set it here or under defaults",
@@ -992,6 +1065,8 @@ char *sync_target(const struct sync_conf *s)
 {
 	if (s->transport == TRANSPORT_LOCAL)
 		return xstrdup(s->remote_path);
+	if (s->transport == TRANSPORT_RSYNCD)
+		return rsync_url(s);
 	bool v6 = strchr(s->remote_host, ':') != NULL;
 
 	return xasprintf("%s%s%s%s%s:%s", s->remote_user ? s->remote_user : "",
@@ -1018,6 +1093,13 @@ char *sync_summary(const struct sync_conf *s)
 		if (s->known_hosts) {
 			buf_adds(&b, "known_hosts ");
 			buf_add_escaped(&b, s->known_hosts);
+			buf_adds(&b, ", ");
+		}
+	} else if (s->transport == TRANSPORT_RSYNCD) {
+		buf_adds(&b, " (rsyncd, ");
+		if (s->password_file) {
+			buf_adds(&b, "password_file ");
+			buf_add_escaped(&b, s->password_file);
 			buf_adds(&b, ", ");
 		}
 	} else {

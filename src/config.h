@@ -14,7 +14,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/poni/config.yml"
 
-enum transport { TRANSPORT_AUTO, TRANSPORT_SSH, TRANSPORT_LOCAL };
+enum transport { TRANSPORT_AUTO, TRANSPORT_SSH, TRANSPORT_LOCAL, TRANSPORT_RSYNCD };
 enum host_key_policy { HOSTKEY_YES, HOSTKEY_ACCEPT_NEW, HOSTKEY_NO };
 
 struct sync_conf {
@@ -22,9 +22,11 @@ struct sync_conf {
 	char *source;		/* source_path, or the name */
 	char *remote_host;	/* NULL for a local copy */
 	char *remote_user;	/* NULL: ssh's default */
-	char *remote_path;
+	char *remote_path;	/* rsyncd: the path inside the module */
 	char *priv_key;
-	int port;
+	int port;		/* ssh's, or the rsync daemon's */
+	char *module;		/* rsyncd: the daemon's module */
+	char *password_file;	/* rsyncd: rsync's --password-file */
 	char *rsync_opts;	/* short flags without the dash */
 	char **rsync_args;	/* long options, each checked, as rsync gets them */
 	size_t nrsync_args;

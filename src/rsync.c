@@ -8,6 +8,8 @@
 
 /* Seconds without any data over ssh before rsync gives up (exit 30). */
 #define RSYNC_IO_TIMEOUT 120
+/* Seconds to wait for an rsync daemon to answer. */
+#define RSYNC_CONNECT_TIMEOUT 30
 
 static void push(char ***argv, size_t *n, char *arg)
 {
@@ -117,7 +119,7 @@ char *rsync_flags(const char *opts)
 
 char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 {
-	char **argv = NULL, *prefix, *flags = rsync_flags(s->rsync_opts);
+	char **argv = NULL, *prefix, *url, *flags = rsync_flags(s->rsync_opts);
 	const char *slash, *name;
 	size_t n = 0, i;
 
@@ -154,6 +156,14 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 		push(&argv, &n, xstrdup("--max-delete=0"));
 	for (i = 0; i < s->nexclude; i++)
 		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
+	if (s->transport == TRANSPORT_RSYNCD) {
+		/* no shell on the way, but a stalled daemon must still end
+		 * in a failed (and retried) run */
+		push(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
+		push(&argv, &n, xasprintf("--contimeout=%d", RSYNC_CONNECT_TIMEOUT));
+		if (s->password_file)
+			push(&argv, &n, xasprintf("--password-file=%s", s->password_file));
+	}
 	if (s->transport == TRANSPORT_SSH) {
 		/* send the paths through rsync's protocol, never through the
 		 * remote shell, whatever the rsync versions */
@@ -183,14 +193,28 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 	}
 	/* remote_path is always a directory: with its trailing slash rsync
 	 * creates it for a file source too, instead of a file of its name */
-	slash = s->remote_path[strlen(s->remote_path) - 1] == '/' ? "" : "/";
-	if (s->transport == TRANSPORT_LOCAL)
+	slash = *s->remote_path && s->remote_path[strlen(s->remote_path) - 1] == '/' ? "" : "/";
+	if (s->transport == TRANSPORT_LOCAL) {
 		push(&argv, &n, xasprintf("%s%s", s->remote_path, slash));
-	else if (strchr(s->remote_host, ':'))	/* IPv6 address */
+	} else if (s->transport == TRANSPORT_RSYNCD) {
+		url = rsync_url(s);
+		push(&argv, &n, xasprintf("%s%s", url, slash));
+		free(url);
+	} else if (strchr(s->remote_host, ':')) {	/* IPv6 address */
 		push(&argv, &n, xasprintf("[%s]:%s%s", s->remote_host, s->remote_path, slash));
-	else
+	} else {
 		push(&argv, &n, xasprintf("%s:%s%s", s->remote_host, s->remote_path, slash));
+	}
 	return argv;
+}
+
+char *rsync_url(const struct sync_conf *s)
+{
+	bool v6 = strchr(s->remote_host, ':') != NULL;
+
+	return xasprintf("rsync://%s%s%s%s%s:%d/%s%s%s", s->remote_user ? s->remote_user : "",
+	    s->remote_user ? "@" : "", v6 ? "[" : "", s->remote_host, v6 ? "]" : "", s->port,
+	    s->module, *s->remote_path ? "/" : "", s->remote_path);
 }
 
 void argv_free(char **argv)

@@ -33,6 +33,8 @@ char *rsync_flags(const char *opts);
  * "/a/b/" gives "/a/b/" and ""; "/a/b" gives "/a/" and "b/". */
 char *rsync_list_base(const struct sync_conf *s, char **prefix);
 void argv_free(char **argv);
+/* transport rsyncd: rsync://[USER@]HOST:PORT/MODULE/PATH */
+char *rsync_url(const struct sync_conf *s);
 
 /* ssh (or dbclient) and its options for s, without the host: extra
  * arguments come right after the program. */

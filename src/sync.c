@@ -160,6 +160,11 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
+	/* an rsync daemon that wants a password and has none from
+	 * password_file must fail the run, never make rsync ask for one
+	 * (on a terminal, or reading stdin: the list of changed paths) */
+	if (s->conf.transport == TRANSPORT_RSYNCD)
+		setenv("RSYNC_PASSWORD", "", 0);
 	/* a single run (--once) or none (-n) gains nothing from a master */
 	if (s->conf.transport == TRANSPORT_SSH && !s->dry_run && !once)
 		s->control = master_acquire(&s->conf);

@@ -331,7 +331,7 @@ int main(void)
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: 1e3\n", 4, "seconds");
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    interval: 99999999\n", 4, "seconds");
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    recurse: maybe\n", 4, "use true or false");
-		REFUSED("sync:\n  /a:\n    remote_path: /b\n    transport: ftp\n", 4, "auto, ssh or local");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    transport: ftp\n", 4, "auto, ssh, local or rsyncd");
 		REFUSED("sync:\n  /a:\n    remote_path: /b\n    strict_host_key: sometimes\n", 4, "accept-new");
 		REFUSED("log_level: loud\nsync:\n  /a: {remote_path: /b}\n", 1, "error, warning, info or debug");
 		REFUSED("sync:\n  /a:\n    remote_path: [/b, /c]\n", 3, "expected a single value");

@@ -300,6 +300,28 @@ int main(void)
 		    "'--bwlimit=500' '--timeout=600' '/opt/dir1' 'h:/opt/'");
 		free(s);
 	}
+	TEST("rsync argv: an rsync daemon's module, with a password file") {
+		c = base();
+		c.transport = TRANSPORT_RSYNCD;
+		c.remote_host = "nas";
+		c.remote_user = "poni";
+		c.port = 873;
+		c.module = "backup";
+		c.remote_path = "in/here";
+		c.password_file = "/etc/poni/pw";
+		s = joined(rsync_argv(&c, &full));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=-1' '--timeout=120' '--contimeout=30' "
+		    "'--password-file=/etc/poni/pw' '/opt/dir1' 'rsync://poni@nas:873/backup/in/here/'");
+		free(s);
+		c.remote_path = "";
+		c.remote_user = NULL;
+		c.password_file = NULL;
+		c.remote_host = "fd00::1";
+		s = joined(rsync_argv(&c, &listed));
+		CHECK_CONTAINS(s, "'--files-from=-'");
+		CHECK_CONTAINS(s, "'/opt/' 'rsync://[fd00::1]:873/backup/'");
+		free(s);
+	}
 	TEST("rsync exit codes: 0 and 24 are success, 23 is not") {
 		CHECK(rsync_exit_ok(0));
 		CHECK(rsync_exit_ok(24));

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "mounts.h"
 #include "sshmaster.h"
+#include "status.h"
 #include "sync.h"
 #include "util.h"
 
@@ -123,6 +124,16 @@ static void on_grace(struct loop_timer *t)
 	}
 }
 
+/* poni -s: a line for each sync (the retired ones are gone already). */
+static void fill_status(struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < d.nsyncs; i++)
+		if (!sync_retired(d.syncs[i]))
+			sync_status_line(d.syncs[i], out);
+}
+
 void daemon_start(const char *config_path, struct config *cfg, bool dry_run, bool once,
 		  bool verbose)
 {
@@ -148,6 +159,8 @@ void daemon_start(const char *config_path, struct config *cfg, bool dry_run, boo
 	config_free(cfg);
 	for (i = 0; i < d.nsyncs; i++)
 		sync_start(d.syncs[i]);
+	if (!once)
+		status_serve(config_path, fill_status);
 }
 
 void daemon_reload(void)
@@ -264,6 +277,7 @@ int daemon_finish(void)
 	d.log = NULL;
 	loop_fd_remove(&d.mounts);
 	mounts_close();
+	status_stop();
 	loop_timer_cancel(&d.sweep);
 	loop_timer_cancel(&d.grace);
 	master_cleanup();

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_file.h"
 #include "daemon.h"
+#include "status.h"
 #include "loop.h"
 #include "util.h"
 
@@ -23,11 +24,13 @@
 static void usage(int fd)
 {
 	format_fd(fd,
-	    "usage: poni [-c FILE] [-t] [-n] [-1] [-d] [-p PIDFILE] [-v] [-V] [-h]\n"
+	    "usage: poni [-c FILE] [-t] [-n] [-1] [-s|-S] [-d] [-p PIDFILE] [-v] [-V] [-h]\n"
 	    "  -c, --config FILE    config file (default %s)\n"
 	    "  -t, --check          check the config, print each sync, exit\n"
 	    "  -n, --dry-run        log the rsync command lines instead of running them\n"
 	    "  -1, --once           run every sync once, then exit\n"
+	    "  -s, --status         ask the running poni of the config how its syncs are\n"
+	    "  -S, --status-sh      the same as KEY='VALUE' words, a line per sync\n"
 	    "  -d, --daemon         detach into the background\n"
 	    "  -p, --pidfile FILE   write the pid there (locked; removed at exit)\n"
 	    "  -v, --verbose        debug logging\n"
@@ -38,7 +41,7 @@ static void usage(int fd)
 /* What the command line asks for. */
 struct options {
 	const char *config, *pidfile;
-	int check, dry_run, once, detach, verbose;
+	int check, dry_run, once, detach, verbose, status;
 };
 
 /* The options, as getopt_long(3) reads them: bundled short ones (-tn),
@@ -46,12 +49,13 @@ struct options {
  * shortened to any prefix that names one option, options after other
  * arguments, and "--" to end them. Own code: musl's getopt_long brings
  * stdio along. */
-static const char short_options[] = "c:tn1dp:vVh";
+static const char short_options[] = "c:tn1sSdp:vVh";
 static const struct {
 	const char *name;
 	char c;
 } long_options[] = {
 	{ "config", 'c' }, { "check", 't' }, { "dry-run", 'n' }, { "once", '1' },
+	{ "status", 's' }, { "status-sh", 'S' },
 	{ "daemon", 'd' }, { "pidfile", 'p' }, { "verbose", 'v' },
 	{ "version", 'V' }, { "help", 'h' }
 };
@@ -100,6 +104,8 @@ static int take_option(struct options *o, int c, const char *value)
 	case 't': o->check = 1; break;
 	case 'n': o->dry_run = 1; break;
 	case '1': o->once = 1; break;
+	case 's': o->status = 1; break;
+	case 'S': o->status = 2; break;
 	case 'd': o->detach = 1; break;
 	case 'p': o->pidfile = value; break;
 	case 'v': o->verbose = 1; break;
@@ -333,7 +339,7 @@ static int catch_signals(void)
 int main(int argc, char *argv[])
 {
 	/* static: absolute() may allocate the paths for the whole run */
-	static struct options o = { DEFAULT_CONFIG, NULL, 0, 0, 0, 0, 0 };
+	static struct options o = { DEFAULT_CONFIG, NULL, 0, 0, 0, 0, 0, 0 };
 	int status, pidfd = -1;
 	char err[1024];
 	struct config *cfg;
@@ -349,6 +355,8 @@ int main(int argc, char *argv[])
 		format_fd(2, "poni: cannot find the current directory: %s\n", strerror(errno));
 		return 1;
 	}
+	if (o.status)	/* the running poni's syncs, not the file's */
+		return status_query(o.config, o.status == 2);
 	if (!(cfg = config_load(o.config, CONFIG_CHECK_FILES, err, sizeof err))) {
 		format_fd(2, "poni: %s\n", err);
 		return 1;

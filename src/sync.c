@@ -39,6 +39,7 @@
 #include "pathset.h"
 #include "rsync.h"
 #include "spawn.h"
+#include "status.h"
 #include "sshmaster.h"
 #include "sync.h"
 #include "target.h"
@@ -80,6 +81,7 @@ struct sync {
 	char *label;		/* "SOURCE -> TARGET", escaped for the log */
 	const char *control;	/* the ssh master's socket, or NULL */
 	enum sync_state state;
+	time_t state_since;	/* wall clock: when it entered state */
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
 	long long rescan_due;	/* watch limit fallback: next full sync */
 	struct pathset pending;	/* what changed since the last run began */
@@ -142,6 +144,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	s->dry_run = dry_run || s->conf.simulate;	/* upstream Poni's key */
 	s->once = once;
 	s->state = SYNC_IDLE;
+	s->state_since = time(NULL);
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
 	s->watch_fd.events = s->rsync_err.events = POLLIN;
@@ -206,6 +209,8 @@ void sync_free(struct sync *s)
 
 static void schedule(struct sync *s, enum sync_state state, long long due)
 {
+	if (state != s->state)
+		s->state_since = time(NULL);
 	s->state = state;
 	s->due = due;
 }
@@ -1073,4 +1078,40 @@ void sync_log_status(const struct sync *s)
 	    s->watcher ? watcher_count(s->watcher) : 0,
 	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",
 	    ok, failed, s->last_error ? ": " : "", s->last_error ? s->last_error : "");
+}
+
+void sync_status_line(const struct sync *s, struct buf *out)
+{
+	static const char *const words[] = {
+		"in_step", "pending", "running", "backing_off", "waiting_source", "waiting_target"
+	};
+	const char *state = words[s->state];
+	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN], pending[32];
+	char *target = sync_target(&s->conf);
+
+	if (s->state == SYNC_IDLE && (s->retry_due != SYNC_NO_DUE || (s->runs && !s->last_ok)))
+		state = "failing";	/* paths that failed wait for their retry */
+	else if (s->state == SYNC_IDLE && !s->runs)
+		state = "idle";		/* initial_sync: false, and no change yet */
+	format_time(since, s->state_since);
+	status_time(ok, s->last_ok_time);
+	if (s->state == SYNC_IDLE)
+		memcpy(pending, "0", 2);
+	else if (s->pending.everything)
+		memcpy(pending, "all", 4);
+	else
+		format(pending, sizeof pending, "%zu", s->pending.count);
+	status_add_value(out, "sync", s->conf.name);
+	status_add_value(out, "source", s->conf.source);
+	status_add_value(out, "target", target);
+	status_add_value(out, "state", state);
+	status_add_value(out, "since", since);
+	status_add_value(out, "last_ok", ok);
+	status_add_value(out, "last_error", s->told ? s->told :
+	    s->state == SYNC_WAITING ? "the source is not there, or cannot be watched" :
+	    s->state == SYNC_IDLE && s->last_ok && s->retry_due == SYNC_NO_DUE ? "" :
+	    s->last_error ? s->last_error : "");
+	status_add_value(out, "pending", pending);
+	buf_addc(out, '\n');
+	free(target);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "util.h"
 
 struct sync;
 
@@ -46,5 +47,8 @@ void sync_kill(struct sync *s, int sig);
 void sync_report_unsynced(const struct sync *s);
 /* Log one line of state for SIGUSR1. */
 void sync_log_status(const struct sync *s);
+/* Its line for poni -s (see status.h): sync, source, target, state,
+ * since, last_ok, last_error, pending. */
+void sync_status_line(const struct sync *s, struct buf *out);
 
 #endif

@@ -13,8 +13,8 @@
 #include "config.h"
 #include "config_file.h"
 #include "daemon.h"
-#include "status.h"
 #include "loop.h"
+#include "status.h"
 #include "util.h"
 
 #ifndef VERSION

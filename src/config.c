@@ -140,6 +140,19 @@ static int check_path(struct config_builder *b, const struct key *k,
 	return check_word(b, k->name, *v, line, true);
 }
 
+/* on_state: an argument of the user's command, given as it is (no
+ * shell), but one line of the log */
+static int check_arg(struct config_builder *b, const struct key *k,
+		     const char **v, int line)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)*v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return config_fail(b, line, 0, "%s: control character in '%s'", k->name, *v);
+	return 0;
+}
+
 static int check_source(struct config_builder *b, const struct key *k,
 			const char **v, int line)
 {
@@ -284,6 +297,8 @@ static const struct key keys[] = {
 	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
 	  .def = -1, .what = "a whole number", .shown = "modify window", .unit = "s" },
 	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = "simulate" },
+	{ .name = "on_state", .type = T_LIST, .off = F(on_state), .count = F(non_state),
+	  .check = check_arg, .shown = "on_state" },
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 

@@ -47,6 +47,8 @@ struct sync_conf {
 	bool delete_guard;	/* no deleting from an empty source */
 	int modify_window;	/* seconds for full runs; -1: automatic */
 	bool simulate;		/* log each rsync command, run none */
+	char **on_state;	/* argv run when it fails or recovers, or NULL */
+	size_t non_state;
 	int line;		/* where the sync starts in the file */
 };
 

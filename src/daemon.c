@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "config_file.h"
 #include "daemon.h"
 #include "loop.h"
@@ -251,6 +252,7 @@ void daemon_stop(const char *why)
 	log_info("stopping on %s", why);
 	loop_fd_remove(&d.mounts);
 	master_shutdown();
+	alert_stop_all();
 	for (i = 0; i < d.nsyncs; i++)
 		sync_stop(d.syncs[i]);
 	loop_timer_set(&d.grace, now + STOP_GRACE_MS);

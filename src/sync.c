@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "loop.h"
 #include "mounts.h"
 #include "pathset.h"
@@ -82,6 +83,7 @@ struct sync {
 	const char *control;	/* the ssh master's socket, or NULL */
 	enum sync_state state;
 	time_t state_since;	/* wall clock: when it entered state */
+	bool unwell;		/* failing or waiting, as on_state was told */
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
 	long long rescan_due;	/* watch limit fallback: next full sync */
 	struct pathset pending;	/* what changed since the last run began */
@@ -617,7 +619,7 @@ static void run(struct sync *s, long long now)
 	}
 	log_debug("sync %s: running %s", s->label, line);
 	free(line);
-	if (proc_start(&s->proc, argv, list_fd) < 0) {
+	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
 		int err = errno;
 		argv_free(argv);
 		if (list_fd >= 0)
@@ -844,13 +846,85 @@ static void sync_on_exit(struct sync *s, int status, long long now)
 	}
 }
 
+/* A time of the status line, in UTC as in the log, or "never". */
+static void status_time(char *out, time_t t)
+{
+	if (t)
+		format_time(out, t);
+	else
+		memcpy(out, "never", 6);
+}
+
+/* Its state as one word, for poni -s and on_state. */
+static const char *state_word(const struct sync *s)
+{
+	static const char *const words[] = {
+		"in_step", "pending", "running", "backing_off", "waiting_source", "waiting_target"
+	};
+
+	if (s->state == SYNC_IDLE && (s->retry_due != SYNC_NO_DUE || (s->runs && !s->last_ok)))
+		return "failing";	/* paths that failed wait for their retry */
+	if (s->state == SYNC_IDLE && !s->runs)
+		return "idle";		/* initial_sync: false, and no change yet */
+	return words[s->state];
+}
+
+/* Its last error in one line, or "". */
+static const char *error_of(const struct sync *s)
+{
+	return s->told ? s->told :
+	    s->state == SYNC_WAITING ? "the source is not there, or cannot be watched" :
+	    s->state == SYNC_IDLE && s->last_ok && s->retry_due == SYNC_NO_DUE ? "" :
+	    s->last_error ? s->last_error : "";
+}
+
+/* on_state: once when it turns from in step (or its start) to failing
+ * or waiting, once when it is in step again; pending and running
+ * change nothing, and neither does each failed retry. */
+static void check_health(struct sync *s)
+{
+	const char *word = state_word(s);
+	bool unwell = strcmp(word, "backing_off") == 0 || strcmp(word, "failing") == 0 ||
+	    strncmp(word, "waiting", 7) == 0;
+	char ok[FORMAT_TIME_LEN], since[FORMAT_TIME_LEN], *target, **argv;
+	char *env[8];
+	size_t i;
+
+	if (unwell == s->unwell || (!unwell && strcmp(word, "in_step") != 0))
+		return;
+	s->unwell = unwell;
+	if (!s->conf.non_state || s->retired || s->stopping || s->once)
+		return;
+	status_time(ok, s->last_ok_time);
+	format_time(since, s->state_since);
+	target = sync_target(&s->conf);
+	env[0] = xasprintf("PONI_SYNC=%s", s->conf.name);
+	env[1] = xasprintf("PONI_SOURCE=%s", s->conf.source);
+	env[2] = xasprintf("PONI_TARGET=%s", target);
+	env[3] = xasprintf("PONI_STATE=%s", word);
+	env[4] = xasprintf("PONI_SINCE=%s", since);
+	env[5] = xasprintf("PONI_LAST_OK=%s", ok);
+	env[6] = xasprintf("PONI_ERROR=%s", error_of(s));
+	env[7] = NULL;
+	/* the list, NULL-terminated as an argv */
+	argv = xcalloc(s->conf.non_state + 1, sizeof *argv);
+	memcpy(argv, s->conf.on_state, s->conf.non_state * sizeof *argv);
+	log_info("sync %s: %s: running on_state", s->label, word);
+	alert_run(s->label, argv, env);
+	free(argv);
+	for (i = 0; env[i]; i++)
+		free(env[i]);
+	free(target);
+}
+
 /* After each step: the timer at the earliest due time (none for a sync
  * that stops or is retired), and when poni stops, the ssh master let go
- * once no run needs it. */
+ * once no run needs it; on_state when its health changed. */
 static void update(struct sync *s)
 {
 	long long due = sync_next_due(s);
 
+	check_health(s);
 	if (due == SYNC_NO_DUE || s->stopping || s->retired)
 		loop_timer_cancel(&s->timer);
 	else
@@ -1044,15 +1118,6 @@ void sync_report_unsynced(const struct sync *s)
 	buf_free(&b);
 }
 
-/* A time of the status line, in UTC as in the log, or "never". */
-static void status_time(char *out, time_t t)
-{
-	if (t)
-		format_time(out, t);
-	else
-		memcpy(out, "never", 6);
-}
-
 void sync_log_status(const struct sync *s)
 {
 	long long now = now_ms();
@@ -1082,17 +1147,9 @@ void sync_log_status(const struct sync *s)
 
 void sync_status_line(const struct sync *s, struct buf *out)
 {
-	static const char *const words[] = {
-		"in_step", "pending", "running", "backing_off", "waiting_source", "waiting_target"
-	};
-	const char *state = words[s->state];
 	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN], pending[32];
 	char *target = sync_target(&s->conf);
 
-	if (s->state == SYNC_IDLE && (s->retry_due != SYNC_NO_DUE || (s->runs && !s->last_ok)))
-		state = "failing";	/* paths that failed wait for their retry */
-	else if (s->state == SYNC_IDLE && !s->runs)
-		state = "idle";		/* initial_sync: false, and no change yet */
 	format_time(since, s->state_since);
 	status_time(ok, s->last_ok_time);
 	if (s->state == SYNC_IDLE)
@@ -1104,13 +1161,10 @@ void sync_status_line(const struct sync *s, struct buf *out)
 	status_add_value(out, "sync", s->conf.name);
 	status_add_value(out, "source", s->conf.source);
 	status_add_value(out, "target", target);
-	status_add_value(out, "state", state);
+	status_add_value(out, "state", state_word(s));
 	status_add_value(out, "since", since);
 	status_add_value(out, "last_ok", ok);
-	status_add_value(out, "last_error", s->told ? s->told :
-	    s->state == SYNC_WAITING ? "the source is not there, or cannot be watched" :
-	    s->state == SYNC_IDLE && s->last_ok && s->retry_due == SYNC_NO_DUE ? "" :
-	    s->last_error ? s->last_error : "");
+	status_add_value(out, "last_error", error_of(s));
 	status_add_value(out, "pending", pending);
 	buf_addc(out, '\n');
 	free(target);

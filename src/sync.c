@@ -1071,7 +1071,9 @@ void sync_report_unsynced(const struct sync *s)
 	}
 	log_warn("sync %s: stopping with %s not synced: %s; the next full run brings it over "
 	    "(at start%s, or full_sync after it)", s->label, b.s,
-	    s->told ? s->told : s->last_ok ? "no time was left to run it" :
+	    s->told ? s->told : s->state == SYNC_QUEUED ?
+	    "no time was left to run it: it was queued for max_runs" :
+	    s->last_ok ? "no time was left to run it" :
 	    s->last_error ? s->last_error : "the last run failed",
 	    s->conf.initial_sync ? "" : " with initial_sync: true");
 	buf_free(&b);

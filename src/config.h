@@ -16,8 +16,8 @@
 
 /* max_runs: rsyncs running at once across all syncs. The default keeps
  * a small router's memory in bounds (see the README's behaviour
- * choices); the bound keeps each running rsync's pipe within reach of
- * poni's file descriptors. */
+ * choices); 1000 is "no limit" in practice (each run holds a pipe in
+ * poni and about three processes). */
 #define MAX_RUNS_DEFAULT 4
 #define MAX_RUNS_MAX 1000
 

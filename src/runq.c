@@ -10,12 +10,18 @@ static size_t waiting;
 static struct runq_slot *head, **tail = &head;
 static bool closed;
 
-/* Hand free slots to the queue's head, one at a time: a wake may give
- * its slot back at once (nothing to do), which comes back here. */
+/* Hand free slots to the queue's head, one at a time. A wake may give
+ * its slot back at once (nothing to do, rsync did not start): the loop
+ * below passes it on, not a nested call, so that a long queue of such
+ * turns does not grow the stack. */
 static void pump(void)
 {
+	static bool pumping;
 	struct runq_slot *q;
 
+	if (pumping)
+		return;
+	pumping = true;
 	while (!closed && held < max && head) {
 		q = head;
 		if (!(head = q->next))
@@ -27,6 +33,7 @@ static void pump(void)
 		held++;
 		q->wake(q);
 	}
+	pumping = false;
 }
 
 bool runq_take(struct runq_slot *q)

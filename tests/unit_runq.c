@@ -22,6 +22,18 @@ static void wake(struct runq_slot *s)
 		runq_give(s);
 }
 
+/* A wake that gives its turn back at once, counting how deep such
+ * wakes nest. */
+static int depth, max_depth;
+
+static void give_at_once(struct runq_slot *s)
+{
+	if (++depth > max_depth)
+		max_depth = depth;
+	runq_give(s);
+	depth--;
+}
+
 /* Give back every slot and leave the queue: a clean start, limit n. */
 static void reset(int n)
 {
@@ -93,6 +105,23 @@ int main(void)
 		runq_give(&q[0]);
 		CHECK_STR(woken, "12");
 		CHECK(q[2].held && !q[1].held && runq_waiting() == 0);
+	}
+	TEST("runq: a long queue of turns given back at once, without nesting") {
+		static struct runq_slot many[5000];
+		size_t k;
+
+		reset(1);
+		CHECK(runq_take(&q[0]));
+		for (k = 0; k < 5000; k++) {
+			many[k].wake = give_at_once;
+			CHECK(!runq_take(&many[k]));
+		}
+		CHECK(!runq_take(&q[1]));
+		depth = max_depth = 0;
+		runq_give(&q[0]);
+		CHECK(max_depth == 1);
+		CHECK(q[1].held && runq_waiting() == 0);
+		CHECK_STR(woken, "1");
 	}
 	TEST("runq: a higher limit starts queued ones, a lower one lets runs end") {
 		reset(1);

@@ -419,7 +419,12 @@ void sync_conf_clear(struct sync_conf *c)
 
 /* Top-level names, for suggestions; defaults and sync are structure the
  * front end handles itself. */
-static const char *const top_names[] = { "log", "log_level", "defaults", "sync" };
+static const char *const top_names[] = { "log", "log_level", "max_runs", "defaults", "sync" };
+
+static const struct key max_runs_key = {
+	.name = "max_runs", .type = T_INT, .min = 1, .max = MAX_RUNS_MAX,
+	.what = "a number of rsyncs to run at once"
+};
 
 /* A section being built: the values set so far and the line of each. */
 struct section {
@@ -439,6 +444,8 @@ struct config_builder {
 	int log_line;
 	enum log_level log_level;
 	int log_level_line;
+	int max_runs;
+	int max_runs_line;
 };
 
 struct config_builder *config_builder_new(const char *file)
@@ -448,6 +455,7 @@ struct config_builder *config_builder_new(const char *file)
 	b->file = xstrdup(file);
 	b->cur = SEC_TOP;
 	b->log_level = L_INFO;
+	b->max_runs = MAX_RUNS_DEFAULT;
 	return b;
 }
 
@@ -691,6 +699,8 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		seen = &b->log_line;
 	else if (strcmp(key, "log_level") == 0)
 		seen = &b->log_level_line;
+	else if (strcmp(key, "max_runs") == 0)
+		seen = &b->max_runs_line;
 	else if (find_key(key))
 		return config_fail(b, line, 0,
 		    "%s belongs in a sync or in defaults, not at the top level", key);
@@ -707,6 +717,13 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		return 0;
 	if (seen == &b->log_level_line)
 		return parse_log_level(b, v, line);
+	if (seen == &b->max_runs_line) {
+		long long n;
+		if (parse_number(b, &max_runs_key, v, line, &n))
+			return -1;
+		b->max_runs = (int)n;
+		return 0;
+	}
 	if (!*v || strchr(v, '\n'))
 		return config_fail(b, line, 0,
 		    "log: use stdout, stderr, syslog or the path of a file");
@@ -725,7 +742,7 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 		return set_top(b, key, value, line);
 	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
 	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0 ||
-	    strcmp(key, "log_path") == 0))
+	    strcmp(key, "log_path") == 0 || strcmp(key, "max_runs") == 0))
 		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
 		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
 	if (!k)
@@ -1053,6 +1070,7 @@ struct config *config_finish(struct config_builder *b, int flags)
 	    strcmp(cfg->log, "syslog") != 0)
 		resolve(b, &cfg->log);
 	cfg->log_level = b->log_level;
+	cfg->max_runs = b->max_runs;
 	cfg->nsyncs = b->nsyncs;
 	cfg->syncs = xcalloc(b->nsyncs, sizeof *cfg->syncs);
 	for (i = 0; i < b->nsyncs; i++) {

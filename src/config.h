@@ -14,6 +14,13 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/poni/config.yml"
 
+/* max_runs: rsyncs running at once across all syncs. The default keeps
+ * a small router's memory in bounds (see the README's behaviour
+ * choices); 1000 is "no limit" in practice (each run holds a pipe in
+ * poni and about three processes). */
+#define MAX_RUNS_DEFAULT 4
+#define MAX_RUNS_MAX 1000
+
 enum transport { TRANSPORT_AUTO, TRANSPORT_SSH, TRANSPORT_LOCAL, TRANSPORT_RSYNCD };
 enum host_key_policy { HOSTKEY_YES, HOSTKEY_ACCEPT_NEW, HOSTKEY_NO };
 
@@ -56,6 +63,7 @@ struct config {
 	char *file;
 	char *log;		/* stdout, stderr, syslog or a path */
 	enum log_level log_level;
+	int max_runs;		/* rsyncs at once, across all syncs */
 	struct sync_conf *syncs;
 	size_t nsyncs;
 };

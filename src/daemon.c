@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "loop.h"
 #include "mounts.h"
+#include "runq.h"
 #include "sshmaster.h"
 #include "status.h"
 #include "sync.h"
@@ -33,6 +34,7 @@ static struct daemon {
 	bool verbose;		/* -v: debug whatever the config says */
 	bool stopping;
 	char *log;		/* the log in force, to see a reload change it */
+	int max_runs;		/* in force, to log a reload's change */
 	struct sync **syncs;	/* retired ones too, until they are freed */
 	size_t nsyncs;
 	struct loop_fd mounts;	/* the mount table changed */
@@ -119,6 +121,7 @@ static void on_grace(struct loop_timer *t)
 	for (i = 0; i < d.nsyncs; i++)
 		sync_kill(d.syncs[i], sig);
 	if (!d.killing) {
+		runq_close();	/* what is still queued stays unsynced */
 		master_stop_all();
 		d.killing = true;
 		loop_timer_set(t, t->due + STOP_TERM_MS);
@@ -155,6 +158,8 @@ void daemon_start(const char *config_path, struct config *cfg, bool dry_run, boo
 		d.mounts.cb = on_mounts;
 		loop_fd_add(&d.mounts);
 	}
+	d.max_runs = cfg->max_runs;
+	runq_set_max(cfg->max_runs);
 	for (i = 0; i < cfg->nsyncs; i++)
 		add_sync(&cfg->syncs[i]);
 	config_free(cfg);
@@ -192,6 +197,11 @@ void daemon_reload(void)
 		log_reopen();
 	}
 	log_set_level(level);
+	if (cfg->max_runs != d.max_runs) {
+		log_info("reload: max_runs %d, was %d", cfg->max_runs, d.max_runs);
+		d.max_runs = cfg->max_runs;
+		runq_set_max(cfg->max_runs);	/* a higher one starts queued runs now */
+	}
 
 	keep = xcalloc(old ? old : 1, sizeof *keep);
 	for (j = 0; j < cfg->nsyncs; j++) {

@@ -200,6 +200,7 @@ static int check_config(const struct config *cfg)
 			format_fd(1, "  note: %s: %s (poni waits for it)\n",
 			    cfg->syncs[i].source, strerror(errno));
 	}
+	format_fd(1, "max_runs: %d (rsyncs at once, across all syncs)\n", cfg->max_runs);
 	format_fd(1, "configuration OK: %zu sync%s\n", cfg->nsyncs, cfg->nsyncs == 1 ? "" : "s");
 	return 0;
 }

@@ -39,6 +39,7 @@
 #include "mounts.h"
 #include "pathset.h"
 #include "rsync.h"
+#include "runq.h"
 #include "spawn.h"
 #include "status.h"
 #include "sshmaster.h"
@@ -60,7 +61,8 @@ enum sync_state {
 	SYNC_RUNNING,	/* rsync runs */
 	SYNC_BACKOFF,	/* the last run failed: retry at "due" */
 	SYNC_WAITING,	/* the source is not there: look again at "due" */
-	SYNC_NO_TARGET	/* a local target is not there: look again at "due" */
+	SYNC_NO_TARGET,	/* a local target is not there: look again at "due" */
+	SYNC_QUEUED	/* a run is due, but max_runs rsyncs run: see may_run */
 };
 
 #define SYNC_NO_DUE (-1LL)
@@ -94,6 +96,7 @@ struct sync {
 	bool source_gone;	/* seen by the watcher: wait for it */
 	bool retired;		/* removed by a reload: freed once reaped */
 	struct proc proc;
+	struct runq_slot slot;	/* its turn under max_runs */
 	long long run_started;
 	int failures;		/* in a row, for the back-off */
 	bool dry_run;
@@ -133,6 +136,8 @@ static void on_timer(struct loop_timer *t);
 static void on_rsync_stderr(struct loop_fd *f, short revents);
 static void on_rsync_exit(struct loop_process *c, int status);
 static void sync_on_exit(struct sync *s, int status, long long now);
+static void on_slot(struct runq_slot *q);
+static void update(struct sync *s);
 
 struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		      void (*settled)(struct sync *s))
@@ -154,6 +159,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	s->rsync_err.cb = on_rsync_stderr;
 	s->rsync.cb = on_rsync_exit;
 	s->timer.cb = on_timer;
+	s->slot.wake = on_slot;
 	s->settled = settled;
 	target = sync_target(&s->conf);
 	buf_add_escaped(&b, s->conf.source);
@@ -197,6 +203,7 @@ void sync_free(struct sync *s)
 		return;
 	stop_watching(s);
 	loop_timer_cancel(&s->timer);
+	runq_give(&s->slot);	/* queued when poni stopped */
 	master_release(s->control);
 	unhold_all(s);
 	pathset_clear(&s->pending);
@@ -209,12 +216,18 @@ void sync_free(struct sync *s)
 	free(s);
 }
 
+/* Every change of state comes here. A run's turn under max_runs ends
+ * with the run: whatever state follows (idle, pending, back-off, a
+ * wait) gives the slot to the next queued sync. A run of several
+ * rsyncs in a row stays SYNC_RUNNING between them and keeps its slot. */
 static void schedule(struct sync *s, enum sync_state state, long long due)
 {
 	if (state != s->state)
 		s->state_since = time(NULL);
 	s->state = state;
 	s->due = due;
+	if (state != SYNC_RUNNING && state != SYNC_QUEUED)
+		runq_give(&s->slot);
 }
 
 /* What changed is not known (start, lost events, a failed run, a wait):
@@ -376,6 +389,8 @@ static void changed(struct sync *s, long long now, long delay)
 	case SYNC_PENDING:	/* joins the armed run */
 		if (now + delay < s->due)
 			s->due = now + delay;
+		break;
+	case SYNC_QUEUED:	/* joins the queued run, keeping its place */
 		break;
 	case SYNC_RUNNING:
 		if (!s->dirty) {
@@ -552,6 +567,20 @@ static int check_target(struct sync *s, long long now, bool *full)
 	return 0;
 }
 
+/* max_runs: whether a run may start now. If not, the sync queues with
+ * what is pending (changes meanwhile join it) and on_slot runs it when
+ * its turn comes. */
+static bool may_run(struct sync *s)
+{
+	if (runq_take(&s->slot))
+		return true;
+	if (s->state != SYNC_QUEUED) {
+		log_debug("sync %s: queued for max_runs (%zu waiting)", s->label, runq_waiting());
+		schedule(s, SYNC_QUEUED, SYNC_NO_DUE);
+	}
+	return false;
+}
+
 static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only: the names seen
@@ -564,6 +593,8 @@ static void run(struct sync *s, long long now)
 	int list_fd = -1;
 	char **argv, *line;
 
+	if (!may_run(s))
+		return;
 	if (!full && pathset_empty(&s->pending)) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
 		return;
@@ -710,6 +741,7 @@ static void sync_on_due(struct sync *s, long long now)
 		break;
 	case SYNC_IDLE:
 	case SYNC_RUNNING:
+	case SYNC_QUEUED:	/* on_slot runs it */
 		s->due = SYNC_NO_DUE;
 		break;
 	}
@@ -859,7 +891,8 @@ static void status_time(char *out, time_t t)
 static const char *state_word(const struct sync *s)
 {
 	static const char *const words[] = {
-		"in_step", "pending", "running", "backing_off", "waiting_source", "waiting_target"
+		"in_step", "pending", "running", "backing_off", "waiting_source", "waiting_target",
+		"queued"
 	};
 
 	if (s->state == SYNC_IDLE && (s->retry_due != SYNC_NO_DUE || (s->runs && !s->last_ok)))
@@ -929,7 +962,7 @@ static void update(struct sync *s)
 		loop_timer_cancel(&s->timer);
 	else
 		loop_timer_set(&s->timer, due);
-	if (s->stopping && s->state != SYNC_RUNNING && s->control) {
+	if (s->stopping && s->state != SYNC_RUNNING && s->state != SYNC_QUEUED && s->control) {
 		master_release(s->control);
 		s->control = NULL;
 	}
@@ -969,6 +1002,17 @@ static void on_rsync_stderr(struct loop_fd *f, short revents)
 		loop_fd_remove(f);
 }
 
+/* Its turn under max_runs came (another sync's run ended, or max_runs
+ * was raised): run now. Called from that other sync's step, which
+ * settles itself; this one's timer is set here. */
+static void on_slot(struct runq_slot *q)
+{
+	struct sync *s = container_of(q, struct sync, slot);
+
+	run(s, now_ms());
+	update(s);
+}
+
 static void on_rsync_exit(struct loop_process *c, int status)
 {
 	struct sync *s = container_of(c, struct sync, rsync);
@@ -1000,7 +1044,7 @@ bool sync_running(const struct sync *s)
 
 bool sync_busy(const struct sync *s)
 {
-	return s->state == SYNC_RUNNING || s->state == SYNC_PENDING;
+	return s->state == SYNC_RUNNING || s->state == SYNC_PENDING || s->state == SYNC_QUEUED;
 }
 
 bool sync_succeeded(const struct sync *s)
@@ -1112,7 +1156,9 @@ void sync_report_unsynced(const struct sync *s)
 	}
 	log_warn("sync %s: stopping with %s not synced: %s; the next full run brings it over "
 	    "(at start%s, or full_sync after it)", s->label, b.s,
-	    s->told ? s->told : s->last_ok ? "no time was left to run it" :
+	    s->told ? s->told : s->state == SYNC_QUEUED ?
+	    "no time was left to run it: it was queued for max_runs" :
+	    s->last_ok ? "no time was left to run it" :
 	    s->last_error ? s->last_error : "the last run failed",
 	    s->conf.initial_sync ? "" : " with initial_sync: true");
 	buf_free(&b);
@@ -1123,13 +1169,16 @@ void sync_log_status(const struct sync *s)
 	long long now = now_ms();
 	static const char *const names[] = {
 		"idle", "pending", "running", "backing off", "waiting for the source",
-		"waiting for the target"
+		"waiting for the target", "queued"
 	};
 	char ok[FORMAT_TIME_LEN], failed[FORMAT_TIME_LEN], next[64] = "", retry[64] = "";
 
 	status_time(ok, s->last_ok_time);
 	status_time(failed, s->last_error_time);
-	if (s->due != SYNC_NO_DUE)
+	if (s->state == SYNC_QUEUED)
+		format(next, sizeof next, " (%zu of %zu in line for max_runs)",
+		    runq_position(&s->slot), runq_waiting());
+	else if (s->due != SYNC_NO_DUE)
 		format(next, sizeof next, " (next try in %lld.%lld s)",
 		    (s->due > now ? s->due - now : 0) / 1000,
 		    (s->due > now ? s->due - now : 0) % 1000 / 100);

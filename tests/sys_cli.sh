@@ -131,7 +131,8 @@ t_check_good_config() {
 		  $T/src3: []
 	EOF
 	assert_exit 0 timeout "$LIMIT" "$PONI" -t -c "$CONF"
-	assert_eq "$(wc -l <"$T/out")" 4 "lines printed by -t"
+	assert_eq "$(wc -l <"$T/out")" 5 "lines printed by -t"
+	assert_contains "$T/out" "^max_runs: 4 \(rsyncs at once, across all syncs\)$"
 	assert_eq "$(tail -n 1 "$T/out")" "configuration OK: 3 syncs" "last line"
 	assert_contains "$T/out" "^$T/src/ -> .*$T/dst"
 	assert_contains "$T/out" "^$T/src2 -> .*backup\.example\.org.*/backup"

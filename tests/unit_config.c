@@ -309,6 +309,38 @@ int main(void)
 		CHECK(c && strcmp(c->log, "stderr") == 0 && c->log_level == L_ERROR);
 		config_free(c);
 	}
+	TEST("config: max_runs, at the top level, with its default") {
+		c = parse("sync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && c->max_runs == MAX_RUNS_DEFAULT && MAX_RUNS_DEFAULT == 4);
+		config_free(c);
+		c = parse("max_runs: 1\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && c->max_runs == 1);
+		config_free(c);
+		c = parse("max_runs: 1000\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && c->max_runs == 1000);
+		config_free(c);
+		c = parse("max_runs: ~\nsync:\n  /a: {remote_path: /b}\n", 0);
+		CHECK(c && c->max_runs == MAX_RUNS_DEFAULT);
+		config_free(c);
+	}
+	TEST("config refused: max_runs out of range, in a sync, twice") {
+		REFUSED("max_runs: 0\nsync:\n  /a: {remote_path: /b}\n", 1,
+		    "max_runs: '0' is not a number of rsyncs to run at once: use 1 to 1000");
+		REFUSED("log: stderr\nmax_runs: 1001\nsync:\n  /a: {remote_path: /b}\n", 2, "use 1 to 1000");
+		REFUSED("max_runs: -1\nsync:\n  /a: {remote_path: /b}\n", 1, "use 1 to 1000");
+		REFUSED("max_runs: four\nsync:\n  /a: {remote_path: /b}\n", 1, "use 1 to 1000");
+		REFUSED("max_runs: 2.5\nsync:\n  /a: {remote_path: /b}\n", 1, "use 1 to 1000");
+		REFUSED("max_runs: 99999999999999999999\nsync:\n  /a: {remote_path: /b}\n", 1,
+		    "use 1 to 1000");
+		REFUSED("max_runs: [1, 2]\nsync:\n  /a: {remote_path: /b}\n", 1, "expected a single value");
+		REFUSED("sync:\n  /a:\n    remote_path: /b\n    max_runs: 2\n", 4,
+		    "max_runs belongs at the top level, not in a sync");
+		REFUSED("defaults:\n  max_runs: 2\nsync:\n  /a: {remote_path: /b}\n", 2,
+		    "max_runs belongs at the top level, not in defaults");
+		REFUSED("max_runs: 2\nmax_runs: 3\nsync:\n  /a: {remote_path: /b}\n", 2,
+		    "duplicate key 'max_runs' (first set on line 1)");
+		REFUSED("max_run: 2\nsync:\n  /a: {remote_path: /b}\n", 1, "did you mean 'max_runs'?");
+	}
 	TEST("config: a leading --- , a BOM and CRLF line ends") {
 		c = parse("\xef\xbb\xbf---\r\nsync:\r\n  /a:\r\n    remote_path: /b\r\n", 0);
 		CHECK(c && strcmp(c->syncs[0].remote_path, "/b") == 0);

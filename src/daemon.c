@@ -13,6 +13,7 @@
 
 #include "config_file.h"
 #include "daemon.h"
+#include "inotify.h"
 #include "loop.h"
 #include "mounts.h"
 #include "sshmaster.h"
@@ -264,6 +265,7 @@ int daemon_finish(void)
 	d.log = NULL;
 	loop_fd_remove(&d.mounts);
 	mounts_close();
+	ino_close();
 	loop_timer_cancel(&d.sweep);
 	loop_timer_cancel(&d.grace);
 	master_cleanup();

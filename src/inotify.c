@@ -28,22 +28,64 @@
 #include "loop.h"
 #include "util.h"
 
+/* A watch descriptor and its first holder; the others of a directory
+ * that several clients watch are pairs in the extras. Entries are
+ * sorted by wd: the kernel hands descriptors out in increasing order,
+ * so a new one is appended (after they wrapped around past INT_MAX, one
+ * is inserted in its place), and a forgotten one stays as a tombstone
+ * until they are many. 8 bytes a watch, as most have one holder. */
+struct entry {
+	int wd;
+	uint32_t id;		/* the first holder's id, | MORE when others
+				 * hold it too; 0: forgotten */
+};
+#define MORE 0x80000000u
+
 struct pair {
 	int wd;			/* 0: an empty slot (the kernel's start at 1) */
-	struct ino_client *c;
+	uint32_t id;
 };
+
+#define NONE SIZE_MAX
 
 static struct {
 	struct loop_fd fd;	/* fd.fd: the instance, or -1 */
 	int failing;		/* the last try to create it failed */
-	struct pair *slots;	/* open addressing, linear probing */
+	struct entry *e;	/* sorted by wd, tombstones included */
+	size_t ne, cape, ndead;
+	struct pair *slots;	/* the extras: open addressing, linear probing */
 	size_t cap, count;	/* cap: a power of two, or 0 */
-	struct ino_client *clients, *touched;
+	struct ino_client **clients;	/* by id, [0] unused; NULL: a free id */
+	size_t nclients;
+	struct ino_client *touched;	/* got events in this batch */
 	struct ino_client **who;	/* the holders of one event's wd */
 	size_t nwho, capwho;
 } hub = { .fd = { .fd = -1 } };
 
-/* --- the table of (wd, client) ---------------------------------------------- */
+/* --- the holders of each descriptor ----------------------------------------- */
+
+/* The first index whose wd is not below wd. */
+static size_t lower_bound(int wd)
+{
+	size_t lo = 0, hi = hub.ne;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (hub.e[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The index of wd's live entry, or NONE. */
+static size_t entry_of(int wd)
+{
+	size_t i = lower_bound(wd);
+
+	return i < hub.ne && hub.e[i].wd == wd && hub.e[i].id ? i : NONE;
+}
 
 static size_t home(int wd)
 {
@@ -52,52 +94,46 @@ static size_t home(int wd)
 	return (size_t)(h ^ h >> 16) & (hub.cap - 1);
 }
 
-/* The slot of (wd, c) or, with c NULL, of wd's first pair; else the
- * empty slot that ends its probe. */
-static size_t slot_of(int wd, const struct ino_client *c)
-{
-	size_t i = home(wd);
-
-	while (hub.slots[i].wd && !(hub.slots[i].wd == wd && (!c || hub.slots[i].c == c)))
-		i = (i + 1) & (hub.cap - 1);
-	return i;
-}
-
-static void grow(void)
-{
-	struct pair *old = hub.slots;
-	size_t i, oldcap = hub.cap;
-
-	hub.cap = hub.cap ? hub.cap * 2 : 64;
-	hub.slots = xcalloc(hub.cap, sizeof *hub.slots);
-	for (i = 0; i < oldcap; i++)
-		if (old[i].wd)
-			hub.slots[slot_of(old[i].wd, old[i].c)] = old[i];
-	free(old);
-}
-
-/* Add (wd, c) unless it is there. */
-static void hold(int wd, struct ino_client *c)
+/* The extra (wd, id) or, with id 0, wd's first extra; NONE if none. */
+static size_t extra_of(int wd, uint32_t id)
 {
 	size_t i;
 
-	if ((hub.count + 1) * 2 > hub.cap)
-		grow();
-	i = slot_of(wd, c);
-	if (hub.slots[i].wd)
-		return;
+	if (!hub.cap)
+		return NONE;
+	for (i = home(wd); hub.slots[i].wd; i = (i + 1) & (hub.cap - 1))
+		if (hub.slots[i].wd == wd && (!id || hub.slots[i].id == id))
+			return i;
+	return NONE;
+}
+
+static void add_extra(int wd, uint32_t id)
+{
+	size_t i;
+
+	if ((hub.count + 1) * 2 > hub.cap) {
+		struct pair *old = hub.slots;
+		size_t oldcap = hub.cap;
+		hub.cap = hub.cap ? hub.cap * 2 : 16;
+		hub.slots = xcalloc(hub.cap, sizeof *hub.slots);
+		hub.count = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].wd)
+				add_extra(old[i].wd, old[i].id);
+		free(old);
+	}
+	for (i = home(wd); hub.slots[i].wd; i = (i + 1) & (hub.cap - 1))
+		;
 	hub.slots[i].wd = wd;
-	hub.slots[i].c = c;
+	hub.slots[i].id = id;
 	hub.count++;
-	c->held++;
 }
 
 /* Empty slot i, shifting back what its probe passed over. */
-static void unhold_at(size_t i)
+static void remove_extra(size_t i)
 {
 	size_t j = i, mask = hub.cap - 1;
 
-	hub.slots[i].c->held--;
 	hub.count--;
 	for (;;) {
 		size_t k;
@@ -112,30 +148,106 @@ static void unhold_at(size_t i)
 		}
 	}
 	hub.slots[i].wd = 0;
-	hub.slots[i].c = NULL;
 }
 
-static int held(int wd)
+/* c holds wd (nothing when it does already). */
+static void hold(int wd, struct ino_client *c)
 {
-	return hub.cap && hub.slots[slot_of(wd, NULL)].wd == wd;
+	size_t i = entry_of(wd);
+
+	if (i != NONE) {
+		if ((hub.e[i].id & ~MORE) == c->id || extra_of(wd, c->id) != NONE)
+			return;
+		add_extra(wd, c->id);
+		hub.e[i].id |= MORE;
+		c->held++;
+		return;
+	}
+	i = hub.ne;
+	if (i && hub.e[i - 1].wd >= wd) {
+		/* only after the kernel's descriptors wrapped around */
+		i = lower_bound(wd);
+		if (hub.e[i].wd == wd) {	/* a tombstone: reuse it */
+			hub.ndead--;
+			goto fill;
+		}
+	}
+	if (hub.ne == hub.cape) {
+		hub.cape = hub.cape ? hub.cape * 2 : 64;
+		hub.e = xrealloc(hub.e, hub.cape * sizeof *hub.e);
+	}
+	memmove(&hub.e[i + 1], &hub.e[i], (hub.ne - i) * sizeof *hub.e);
+	hub.ne++;
+fill:
+	hub.e[i].wd = wd;
+	hub.e[i].id = c->id;
+	c->held++;
+}
+
+/* Drop the tombstones once they are half of the entries. */
+static void compact(void)
+{
+	size_t i, n = 0;
+
+	if (hub.ndead < 64 || hub.ndead < hub.ne / 2)
+		return;
+	for (i = 0; i < hub.ne; i++)
+		if (hub.e[i].id)
+			hub.e[n++] = hub.e[i];
+	hub.ne = n;
+	hub.ndead = 0;
+}
+
+/* Client id lets go of wd: 1, or 0 when it did not hold it. */
+static int unhold(int wd, uint32_t id)
+{
+	size_t i = entry_of(wd), x;
+
+	if (i == NONE)
+		return 0;
+	if ((hub.e[i].id & ~MORE) == id) {
+		if (hub.e[i].id & MORE) {	/* the next holder comes first */
+			x = extra_of(wd, 0);
+			hub.e[i].id = hub.slots[x].id | MORE;
+			remove_extra(x);
+		} else {
+			hub.e[i].id = 0;
+			hub.ndead++;
+		}
+	} else if ((x = extra_of(wd, id)) != NONE) {
+		remove_extra(x);
+	} else {
+		return 0;
+	}
+	if ((hub.e[i].id & MORE) && extra_of(wd, 0) == NONE)
+		hub.e[i].id &= ~MORE;
+	hub.clients[id]->held--;
+	compact();
+	return 1;
+}
+
+static void add_who(struct ino_client *c)
+{
+	if (hub.nwho == hub.capwho)
+		hub.who = xrealloc(hub.who, (hub.capwho = hub.capwho ? hub.capwho * 2 : 8) *
+		    sizeof *hub.who);
+	hub.who[hub.nwho++] = c;
 }
 
 /* The holders of wd into hub.who (callbacks may change the table). */
 static void holders(int wd)
 {
-	size_t i;
+	size_t i = entry_of(wd), x;
 
 	hub.nwho = 0;
-	if (!hub.cap)
+	if (i == NONE)
 		return;
-	for (i = home(wd); hub.slots[i].wd; i = (i + 1) & (hub.cap - 1)) {
-		if (hub.slots[i].wd != wd)
-			continue;
-		if (hub.nwho == hub.capwho)
-			hub.who = xrealloc(hub.who, (hub.capwho = hub.capwho ? hub.capwho * 2 : 8) *
-			    sizeof *hub.who);
-		hub.who[hub.nwho++] = hub.slots[i].c;
-	}
+	add_who(hub.clients[hub.e[i].id & ~MORE]);
+	if (!(hub.e[i].id & MORE))
+		return;
+	for (x = home(wd); hub.slots[x].wd; x = (x + 1) & (hub.cap - 1))
+		if (hub.slots[x].wd == wd)
+			add_who(hub.clients[hub.slots[x].id]);
 }
 
 /* --- events -------------------------------------------------------------------- */
@@ -152,20 +264,20 @@ static void deliver(struct ino_client *c, const struct inotify_event *ev)
 
 static void dispatch(const struct inotify_event *ev)
 {
-	struct ino_client *c;
 	size_t i;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		for (c = hub.clients; c; c = c->next)
-			deliver(c, ev);
+		for (i = 1; i < hub.nclients; i++)
+			if (hub.clients[i])
+				deliver(hub.clients[i], ev);
 		return;
 	}
 	holders(ev->wd);
 	/* the kernel has dropped the watch (its directory is gone, or the
 	 * last holder removed it): forget it before anyone can add again */
 	if (ev->mask & IN_IGNORED)
-		while (held(ev->wd))
-			unhold_at(slot_of(ev->wd, NULL));
+		while ((i = entry_of(ev->wd)) != NONE)
+			unhold(ev->wd, hub.e[i].id & ~MORE);
 	for (i = 0; i < hub.nwho; i++)
 		deliver(hub.who[i], ev);
 }
@@ -277,11 +389,19 @@ int ino_ready(void)
 
 void ino_join(struct ino_client *c)
 {
-	c->prev = NULL;
-	c->next = hub.clients;
-	if (hub.clients)
-		hub.clients->prev = c;
-	hub.clients = c;
+	size_t id = 1;
+
+	while (id < hub.nclients && hub.clients[id])
+		id++;
+	if (id >= hub.nclients) {
+		if (id == MORE)
+			fatal("too many inotify clients");
+		hub.clients = xrealloc(hub.clients, (id + 1) * sizeof *hub.clients);
+		hub.clients[0] = NULL;
+		hub.nclients = id + 1;
+	}
+	hub.clients[id] = c;
+	c->id = (uint32_t)id;
 	c->touched = 0;
 	c->held = 0;
 }
@@ -299,12 +419,7 @@ int ino_add(struct ino_client *c, const char *path, uint32_t lookup)
 
 void ino_rm(struct ino_client *c, int wd)
 {
-	size_t i;
-
-	if (!hub.cap || hub.slots[i = slot_of(wd, c)].wd != wd)
-		return;
-	unhold_at(i);
-	if (!held(wd))
+	if (unhold(wd, c->id) && entry_of(wd) == NONE)
 		inotify_rm_watch(hub.fd.fd, wd);
 }
 
@@ -314,11 +429,14 @@ void ino_leave(struct ino_client *c)
 	int *wds;
 	size_t i, n = 0;
 
-	/* what its owner did not remove itself (a tree forgotten whole) */
+	/* what its owner did not let go of itself (a tree forgotten whole) */
 	if (c->held) {
 		wds = xmalloc(c->held * sizeof *wds);
-		for (i = 0; i < hub.cap; i++)
-			if (hub.slots[i].wd && hub.slots[i].c == c)
+		for (i = 0; i < hub.ne && n < c->held; i++)
+			if (hub.e[i].id && (hub.e[i].id & ~MORE) == c->id)
+				wds[n++] = hub.e[i].wd;
+		for (i = 0; i < hub.cap && n < c->held; i++)
+			if (hub.slots[i].wd && hub.slots[i].id == c->id)
 				wds[n++] = hub.slots[i].wd;
 		for (i = 0; i < n; i++)
 			ino_rm(c, wds[i]);
@@ -329,12 +447,7 @@ void ino_leave(struct ino_client *c)
 			*p = c->next_touched;
 			break;
 		}
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		hub.clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	hub.clients[c->id] = NULL;
 }
 
 void ino_close(void)
@@ -344,10 +457,14 @@ void ino_close(void)
 		close(hub.fd.fd);
 		hub.fd.fd = -1;
 	}
+	free(hub.e);
 	free(hub.slots);
+	free(hub.clients);
 	free(hub.who);
+	hub.e = NULL;
 	hub.slots = NULL;
-	hub.who = NULL;
-	hub.cap = hub.count = hub.capwho = hub.nwho = 0;
+	hub.clients = hub.who = NULL;
+	hub.ne = hub.cape = hub.ndead = hub.cap = hub.count = 0;
+	hub.nclients = hub.capwho = hub.nwho = 0;
 	hub.failing = 0;
 }

@@ -26,8 +26,9 @@ struct ino_client {
 	/* Once after each batch in which it got events. */
 	void (*batch_end)(struct ino_client *c);
 	/* The hub's. */
-	struct ino_client *prev, *next, *next_touched;
+	uint32_t id;
 	int touched;
+	struct ino_client *next_touched;
 	size_t held;		/* descriptors held */
 };
 

@@ -126,22 +126,24 @@ t_1000_syncs() {
 	many_syncs 1000 40
 }
 
+# two_targets_conf [only_two]: syncs "one" and "two" of $T/src/ to
+# $T/dst1 and $T/dst2; with only_two, just the second.
+two_targets_conf() {
+	{
+		echo "sync:"
+		[ "$1" = only_two ] || sync_local one "$T/dst1" "source_path: $T/src/"
+		sync_local two "$T/dst2" "source_path: $T/src/"
+	} | write_conf
+}
+
 # One source, two targets: every change reaches both, and the watches
 # are shared (the kernel holds each directory's watch once); one sync
 # removed by a reload leaves the other's watches in place.
 t_two_targets_share_watches() {
-	local both
 	mkdir -p "$T/src/a/b/c" "$T/src/d"
 	echo 1 >"$T/src/a/b/c/file"
 	echo 2 >"$T/src/d/file"
-	both() {
-		{
-			echo "sync:"
-			[ "$1" = 2 ] || sync_local one "$T/dst1" "source_path: $T/src/"
-			sync_local two "$T/dst2" "source_path: $T/src/"
-		} | write_conf
-	}
-	both 1
+	two_targets_conf
 	start_poni "$CONF"
 	wait_runs 2
 	wait_same_tree "$T/src" "$T/dst1"
@@ -162,7 +164,7 @@ t_two_targets_share_watches() {
 	wait_poni 5 watches_match "$PONI_PID" "$T/src" ||
 		fail "$TEST_NAME" "the kernel's watches are not the source's directories after the changes"
 	# one of them goes: the other keeps the shared watches
-	both 2
+	two_targets_conf only_two
 	kill -HUP "$PONI_PID"
 	wait_log "removed from the config"
 	settle
@@ -207,8 +209,34 @@ t_no_instance() {
 	sysctl_restore
 }
 
+# No fd left for the instance: poni names its open file limit, not
+# max_user_instances. Which ulimit -n leaves poni without one depends on
+# what it opens before (the self-pipe, the mount table): the lowest
+# limits are tried until one shows it.
+t_fd_limit_named() {
+	local n
+	mkdir -p "$T/src"
+	mirror_conf
+	for n in 4 5 6 7 8 9 10; do
+		: >"$T/poni.log"
+		# the limit for poni alone: the test's shell needs its fds
+		# shellcheck disable=SC2016 # for sh
+		sh -c 'ulimit -n "$1" && shift && exec "$@"' sh "$n" "$PONI" -c "$CONF" \
+			>>"$T/poni.log" 2>&1 {NAP_FD}>&- &
+		PONI_PID=$!
+		wait_until 5 log_has "watching|inotify instance"
+		stop_poni
+		log_has "inotify instance" || continue
+		assert_contains "$T/poni.log" "cannot create the inotify instance: poni has reached its limit of open files \(ulimit -n, now $n\); raise it"
+		assert_not_contains "$T/poni.log" "max_user_instances"
+		return 0
+	done
+	fail "$TEST_NAME" "no ulimit -n from 4 to 10 left poni without the inotify instance"
+}
+
 run_selected 140_syncs t_140_syncs
 run_selected 1000_syncs t_1000_syncs
 run_selected two_targets_share_watches t_two_targets_share_watches
 run_selected no_instance t_no_instance
+run_selected fd_limit_named t_fd_limit_named
 finish

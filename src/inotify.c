@@ -4,8 +4,8 @@
  * The kernel gives the same watch descriptor for the same directory
  * however often it is added, so two syncs watching one directory (one
  * source, two targets; or nested sources) share it: the hub keeps which
- * clients hold each descriptor, in a hash table of (wd, client) pairs,
- * and removes the kernel's watch only when the last one lets go.
+ * clients hold each descriptor (below: 8 bytes a watch) and removes the
+ * kernel's watch only when the last one lets go.
  *
  * Events are read one bounded batch per wake-up, each handed to every
  * client holding its descriptor (a queue overflow to every client);

@@ -14,6 +14,7 @@
 #include "alert.h"
 #include "config_file.h"
 #include "daemon.h"
+#include "inotify.h"
 #include "loop.h"
 #include "mounts.h"
 #include "runq.h"
@@ -290,6 +291,7 @@ int daemon_finish(void)
 	loop_fd_remove(&d.mounts);
 	mounts_close();
 	status_stop();
+	ino_close();
 	loop_timer_cancel(&d.sweep);
 	loop_timer_cancel(&d.grace);
 	master_cleanup();

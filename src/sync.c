@@ -20,9 +20,10 @@
  * When poni stops, what is pending runs at once; what is left is named
  * in the log.
  *
- * A sync registers with the event loop itself: its watcher's fd, one
- * timer set after each step to the earliest of its due times, and its
- * rsync's stderr and pid. */
+ * A sync registers with the event loop itself: one timer set after each
+ * step to the earliest of its due times, and its rsync's stderr and pid;
+ * its watcher's events come from the daemon's one inotify instance
+ * (inotify.c), each batch ending in one step. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "inotify.h"
 #include "loop.h"
 #include "mounts.h"
 #include "pathset.h"
@@ -51,8 +53,9 @@
 #define BACKOFF_FIRST_MS 1000L
 #define SOURCE_RETRY_MS (10L * 1000)
 #define TARGET_RETRY_MS (10L * 1000)
-/* While the watch limit leaves directories unwatched: a full sync and a
- * new try to place the missing watches this often. */
+/* While the watch limit (or the lack of an inotify instance) leaves
+ * directories unwatched: a full sync and a new try to place the missing
+ * watches this often. */
 #define FALLBACK_MS (10L * 1000)
 
 enum sync_state {
@@ -124,14 +127,15 @@ struct sync {
 	bool relinked;		/* the link was pointed elsewhere: a full run */
 	struct target target;	/* a local one as the last good run left it */
 	/* In the event loop. */
-	struct loop_fd watch_fd;	/* the watcher's inotify fd */
 	struct loop_timer timer;	/* at sync_next_due */
 	struct loop_fd rsync_err;	/* the running rsync's stderr */
 	struct loop_process rsync;
 	void (*settled)(struct sync *s);
 };
 
-static void on_watch_fd(struct loop_fd *f, short revents);
+static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath,
+			  unsigned flags);
+static void settle(struct sync *s);
 static void on_timer(struct loop_timer *t);
 static void on_rsync_stderr(struct loop_fd *f, short revents);
 static void on_rsync_exit(struct loop_process *c, int status);
@@ -154,8 +158,7 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	s->state_since = time(NULL);
 	s->due = s->rescan_due = s->full_due = s->retry_due = SYNC_NO_DUE;
 	s->proc.err_fd = -1;
-	s->watch_fd.events = s->rsync_err.events = POLLIN;
-	s->watch_fd.cb = on_watch_fd;
+	s->rsync_err.events = POLLIN;
 	s->rsync_err.cb = on_rsync_stderr;
 	s->rsync.cb = on_rsync_exit;
 	s->timer.cb = on_timer;
@@ -182,10 +185,8 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	return s;
 }
 
-/* The watcher and its fd in the loop go together. */
 static void stop_watching(struct sync *s)
 {
-	loop_fd_remove(&s->watch_fd);
 	watcher_free(s->watcher);
 	s->watcher = NULL;
 	s->rescan_due = SYNC_NO_DUE;
@@ -313,12 +314,15 @@ static void check_watch_limit(struct sync *s, long long now, bool first)
 		s->rescan_due = SYNC_NO_DUE;
 		return;
 	}
-	if (first || s->rescan_due == SYNC_NO_DUE)
+	if ((first || s->rescan_due == SYNC_NO_DUE) && watcher_no_instance(s->watcher))
+		log_error("sync %s: not watched: there is no inotify instance (see above); "
+		    "meanwhile a full sync runs every %ld s", s->label, FALLBACK_MS / 1000);
+	else if (first || s->rescan_due == SYNC_NO_DUE)
 		log_error("sync %s: the inotify watch limit left %zu director%s unwatched: "
 		    "raise fs.inotify.max_user_watches (now %ld) by at least %zu; "
 		    "meanwhile a full sync runs every %ld s",
 		    s->label, missing, missing == 1 ? "y" : "ies",
-		    watch_limit(), missing, FALLBACK_MS / 1000);
+		    ino_sysctl("max_user_watches"), missing, FALLBACK_MS / 1000);
 	s->rescan_due = now + FALLBACK_MS;
 }
 
@@ -337,17 +341,8 @@ static int start_watching(struct sync *s, long long now)
 		return -1;
 	}
 	mounts_free(fresh);
-	if (!s->watcher) {
-		if (!(s->watcher = watcher_new(&s->conf))) {
-			log_error("sync %s: cannot create an inotify instance: %s%s", s->label,
-			    strerror(errno), errno == EMFILE ?
-			    " (raise fs.inotify.max_user_instances)" : "");
-			schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
-			return -1;
-		}
-		s->watch_fd.fd = watcher_fd(s->watcher);
-		loop_fd_add(&s->watch_fd);
-	}
+	if (!s->watcher)
+		s->watcher = watcher_new(&s->conf, sync_on_watch, s);
 	if (watcher_start(s->watcher) < 0) {
 		if (s->state != SYNC_WAITING)
 			log_warn("sync %s: cannot watch the source: %s; looking again every %ld s",
@@ -356,8 +351,9 @@ static int start_watching(struct sync *s, long long now)
 		schedule(s, SYNC_WAITING, now + SOURCE_RETRY_MS);
 		return -1;
 	}
-	log_info("sync %s: watching %zu director%s", s->label,
-	    watcher_count(s->watcher), watcher_count(s->watcher) == 1 ? "y" : "ies");
+	if (!watcher_no_instance(s->watcher))
+		log_info("sync %s: watching %zu director%s", s->label,
+		    watcher_count(s->watcher), watcher_count(s->watcher) == 1 ? "y" : "ies");
 	record_source(s);
 	untell(s);
 	check_watch_limit(s, now, true);
@@ -484,6 +480,9 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 		 * (with delete) away with what the old one left */
 		s->relinked = true;
 		source_lost(s, now, "the source's symbolic link changed");
+		break;
+	case WATCH_BATCH_END:
+		settle(s);
 		break;
 	}
 }
@@ -975,15 +974,6 @@ static void settle(struct sync *s)
 	s->settled(s);
 }
 
-static void on_watch_fd(struct loop_fd *f, short revents)
-{
-	struct sync *s = container_of(f, struct sync, watch_fd);
-
-	(void)revents;
-	watcher_read(s->watcher, sync_on_watch, s);
-	settle(s);
-}
-
 static void on_timer(struct loop_timer *t)
 {
 	struct sync *s = container_of(t, struct sync, timer);
@@ -1190,7 +1180,8 @@ void sync_log_status(const struct sync *s)
 	    s->label, names[s->state], s->told ? " (" : "", s->told ? s->told : "",
 	    s->told ? ")" : "", next, retry, s->dirty ? ", changed since the run began" : "",
 	    s->watcher ? watcher_count(s->watcher) : 0,
-	    s->rescan_due != SYNC_NO_DUE ? " (watch limit: full syncs)" : "",
+	    s->rescan_due == SYNC_NO_DUE ? "" : s->watcher && watcher_no_instance(s->watcher) ?
+	    " (no inotify instance: full syncs)" : " (watch limit: full syncs)",
 	    ok, failed, s->last_error ? ": " : "", s->last_error ? s->last_error : "");
 }
 

@@ -1,9 +1,10 @@
 /* The sync engine: one struct sync per configured sync, moving between
  * idle -> pending -> running -> (idle | pending | backing off), and
  * waiting while its source or its local target is not there. Each sync
- * registers its inotify fd, its timer and its rsync (stderr and pid)
- * with the event loop itself; the daemon (daemon.c) makes them, starts
- * them, retires them on a reload and stops them. */
+ * registers its timer and its rsync (stderr and pid) with the event loop
+ * itself, and its watcher joins the one inotify instance (inotify.h);
+ * the daemon (daemon.c) makes them, starts them, retires them on a
+ * reload and stops them. */
 #ifndef PONI_SYNC_H
 #define PONI_SYNC_H
 

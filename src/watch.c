@@ -16,7 +16,12 @@
  * like any write to it. A source that is a symbolic link is watched
  * where it points, and its own directory for the link's name, so that a
  * link pointed elsewhere (current -> releases/v3) is seen as the source
- * replaced. */
+ * replaced.
+ *
+ * The watches are on the daemon's one inotify instance (inotify.c),
+ * which hands each watcher the events of its own descriptors; when that
+ * instance cannot be created, nothing is watched, and the directories
+ * count as missing, as under the watch limit. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,23 +29,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "exclude.h"
+#include "inotify.h"
+#include "loop.h"
 #include "util.h"
 #include "watch.h"
 #include "wdtree.h"
 
-#define DIR_EVENTS (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | \
-	IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | \
-	IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR)
-
 struct watcher {
 	const struct sync_conf *conf;
-	int fd;
+	struct ino_client client;	/* on the hub */
+	watch_fn *fn;		/* where the events go */
+	void *ctx;
+	int overflow;		/* the batch read holds a queue overflow */
 	char *dir;		/* the watched directory (a file's parent) */
 	char *file_name;	/* file source: its name in dir; else NULL */
 	char *exclude_prefix;	/* "name/" when the transfer root is above dir */
@@ -48,24 +53,23 @@ struct watcher {
 	char *link_name;	/* and the link's name there; else NULL */
 	struct wdtree tree;	/* the watched directories; tree.root is dir */
 	size_t missing;		/* directories the watch limit left unwatched */
+	int no_instance;	/* and why: there is no inotify instance */
 };
 
-struct watcher *watcher_new(const struct sync_conf *conf)
-{
-	struct watcher *w;
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+static void on_event(struct ino_client *c, const struct inotify_event *ev);
+static void on_batch_end(struct ino_client *c);
 
-	if (fd < 0)
-		return NULL;
-	w = xcalloc(1, sizeof *w);
+struct watcher *watcher_new(const struct sync_conf *conf, watch_fn *fn, void *ctx)
+{
+	struct watcher *w = xcalloc(1, sizeof *w);
+
 	w->conf = conf;
-	w->fd = fd;
+	w->fn = fn;
+	w->ctx = ctx;
+	w->client.event = on_event;
+	w->client.batch_end = on_batch_end;
+	ino_join(&w->client);
 	return w;
-}
-
-int watcher_fd(const struct watcher *w)
-{
-	return w->fd;
 }
 
 size_t watcher_count(const struct watcher *w)
@@ -78,13 +82,18 @@ size_t watcher_missing(const struct watcher *w)
 	return w->missing;
 }
 
+int watcher_no_instance(const struct watcher *w)
+{
+	return w->no_instance;
+}
+
 /* --- the tree ---------------------------------------------------------------- */
 
 static void rm_watch(void *ctx, int wd)
 {
 	struct watcher *w = ctx;
 
-	inotify_rm_watch(w->fd, wd);
+	ino_rm(&w->client, wd);
 }
 
 /* Forget what moved out of the tree, with its kernel watches (the
@@ -129,26 +138,6 @@ static int excluded(const struct watcher *w, const char *rel, int is_dir)
 	return exclude_match(w->conf->exclude, w->conf->nexclude, path, is_dir);
 }
 
-long watch_limit(void)
-{
-	char value[32];
-	long limit = -1;
-	ssize_t len;
-	int fd = open("/proc/sys/fs/inotify/max_user_watches", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	len = read(fd, value, sizeof value - 1);
-	close(fd);
-	if (len > 0 && value[0] >= '0' && value[0] <= '9') {
-		ssize_t k;
-		for (limit = 0, k = 0; k < len && value[k] >= '0' && value[k] <= '9' &&
-		     limit < LONG_MAX / 10 - 1; k++)
-			limit = limit * 10 + (value[k] - '0');
-	}
-	return limit;
-}
-
 /* How many directories are below path (itself included): what the
  * watch limit left unwatched, for the log. Iterative, like scan. */
 static size_t count_dirs(const char *path)
@@ -191,15 +180,16 @@ static size_t count_dirs(const char *path)
 static int add_watch(struct watcher *w, int parent, const char *name,
 		     const char *path, int *fresh)
 {
-	uint32_t mask = DIR_EVENTS | (parent != WDTREE_ROOT ? IN_DONT_FOLLOW : 0);
-	int wd = inotify_add_watch(w->fd, path, mask);
+	uint32_t lookup = IN_ONLYDIR | (parent != WDTREE_ROOT ? IN_DONT_FOLLOW : 0);
+	int wd = ino_add(&w->client, path, lookup);
 
 	*fresh = 0;
 	if (wd < 0) {
 		int err = errno;
-		if (err == ENOSPC)
+		if (err == ENOSPC || !ino_ready()) {
 			w->missing += w->conf->recurse && !w->file_name ? count_dirs(path) : 1;
-		else if (err != ENOENT && err != ENOTDIR)
+			w->no_instance = !ino_ready();
+		} else if (err != ENOENT && err != ENOTDIR)
 			log_warn("cannot watch %s: %s", path, strerror(err));
 		errno = err;
 		return 0;
@@ -324,8 +314,9 @@ static void watch_link(struct watcher *w)
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (slash = strrchr(path, '/'))) {
 		w->link_name = xstrdup(slash + 1);
 		*(slash == path ? slash + 1 : slash) = '\0';
-		w->link_wd = inotify_add_watch(w->fd, path, IN_CREATE | IN_MOVED_TO |
-		    IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+		/* the common mask (the hub's): event() keeps what concerns
+		 * the link */
+		w->link_wd = ino_add(&w->client, path, IN_ONLYDIR);
 		if (w->link_wd < 0)
 			w->link_wd = 0;
 	}
@@ -362,10 +353,12 @@ int watcher_start(struct watcher *w)
 		w->exclude_prefix = xstrdup("");
 	}
 	w->missing = 0;
-	/* Not even the source watched for lack of watches: the periodic
-	 * full syncs of the watch-limit fallback cover it. */
+	w->no_instance = 0;
+	/* Not even the source watched for lack of watches or of an inotify
+	 * instance: the periodic full syncs of the watch-limit fallback
+	 * cover it. */
 	if (!(root = add_watch(w, WDTREE_ROOT, "", w->dir, &fresh)))
-		return errno == ENOSPC ? 0 : -1;
+		return errno == ENOSPC || w->no_instance ? 0 : -1;
 	if (!w->file_name && w->conf->recurse)
 		scan(w, root);
 	wdtree_compact(&w->tree);
@@ -383,6 +376,7 @@ size_t watcher_rescan(struct watcher *w)
 
 	memset(&w->tree, 0, sizeof w->tree);
 	w->missing = 0;
+	w->no_instance = 0;
 	if ((root = add_watch(w, WDTREE_ROOT, "", w->dir, &fresh)) &&
 	    !w->file_name && w->conf->recurse)
 		scan(w, root);
@@ -468,8 +462,11 @@ static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn
 	if (ev->mask & IN_Q_OVERFLOW)
 		return 1;
 	if (w->link_wd && ev->wd == w->link_wd) {
-		if (ev->len && strcmp(ev->name, w->link_name) == 0)
+		if (ev->len && (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE |
+		    IN_MOVED_FROM)) && strcmp(ev->name, w->link_name) == 0)
 			fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
+		if (ev->mask & IN_IGNORED)
+			w->link_wd = 0;	/* the hub has forgotten it */
 		return 0;
 	}
 	if (!wdtree_has(&w->tree, ev->wd))
@@ -495,43 +492,47 @@ static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn
 	return 0;
 }
 
-/* One read of this buffer per call: at most some 500 events, so that a
- * writer faster than poni cannot keep the loop from its signals and
- * timers; select() reports the fd again at once while events are left.
- * Nothing needs the queue emptied: the sweep and the compaction after a
- * batch are as right between any two events. */
-#define READ_SIZE 16384
-
-void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
+/* The hub's callbacks: each event of the batch it read, then the end of
+ * the batch. fn must neither free nor rescan the watcher: after a queue
+ * overflow the watcher itself rescans once the batch is done, then
+ * reports WATCH_OVERFLOW. Nothing needs the queue emptied: the sweep and
+ * the compaction after a batch are as right between any two events. */
+static void on_event(struct ino_client *c, const struct inotify_event *ev)
 {
-	char buf[READ_SIZE] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int overflow = 0;
-	ssize_t len;
-	char *p;
+	struct watcher *w = container_of(c, struct watcher, client);
 
-	while ((len = read(w->fd, buf, sizeof buf)) < 0 && errno == EINTR)
-		;
-	for (p = buf; len > 0 && p < buf + len;
-	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
-		overflow |= event(w, (const struct inotify_event *)p, fn, ctx);
-	if (overflow) {
+	w->overflow |= event(w, ev, w->fn, w->ctx);
+}
+
+static void on_batch_end(struct ino_client *c)
+{
+	struct watcher *w = container_of(c, struct watcher, client);
+
+	if (w->overflow) {
 		/* Events were lost, maybe creations of directories among
 		 * them: the tree is built again here, after the batch (not
 		 * from the callback in its middle), then the sync is told. */
+		w->overflow = 0;
 		watcher_rescan(w);
-		fn(ctx, WATCH_OVERFLOW, "", 0);
-		return;
+		w->fn(w->ctx, WATCH_OVERFLOW, "", 0);
+	} else {
+		if (w->tree.sweep_due)
+			sweep(w);
+		wdtree_compact(&w->tree);
 	}
-	if (w->tree.sweep_due)
-		sweep(w);
-	wdtree_compact(&w->tree);
+	w->fn(w->ctx, WATCH_BATCH_END, "", 0);
 }
 
 void watcher_free(struct watcher *w)
 {
+	struct wdtree none = { 0 };
+
 	if (!w)
 		return;
-	close(w->fd);
+	wdtree_drop_missing(&w->tree, &none, rm_watch, w);
+	if (w->link_wd)
+		ino_rm(&w->client, w->link_wd);
+	ino_leave(&w->client);
 	wdtree_clear(&w->tree);
 	free(w->dir);
 	free(w->file_name);

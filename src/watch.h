@@ -1,5 +1,7 @@
 /* The inotify watcher of one sync: watch descriptors <-> directories,
- * recursion into new directories, file sources through their parent. */
+ * recursion into new directories, file sources through their parent.
+ * Its watches are on the daemon's one inotify instance (inotify.h),
+ * which reads the events and hands them over. */
 #ifndef PONI_WATCH_H
 #define PONI_WATCH_H
 
@@ -12,7 +14,9 @@ enum watch_event {
 	WATCH_OVERFLOW,		/* events were lost: the watcher has rescanned
 				 * (see watcher_missing); sync everything */
 	WATCH_SOURCE_GONE,	/* the source itself went away */
-	WATCH_SOURCE_RELINKED	/* the symbolic link that is the source changed */
+	WATCH_SOURCE_RELINKED,	/* the symbolic link that is the source changed */
+	WATCH_BATCH_END		/* the end of a batch of the above (once each
+				 * batch in which the watcher had events) */
 };
 
 /* What a WATCH_CHANGED was, for holding new files until they are closed. */
@@ -27,27 +31,24 @@ typedef void watch_fn(void *ctx, enum watch_event ev, const char *relpath,
 
 struct watcher;
 
-/* Create the inotify instance; NULL with errno on failure. */
-struct watcher *watcher_new(const struct sync_conf *conf);
+/* A watcher that reports its events through fn, from the event loop
+ * (each batch ends with WATCH_BATCH_END). fn must neither free nor
+ * rescan the watcher: after a queue overflow the watcher itself rescans
+ * once the batch is done, then reports WATCH_OVERFLOW. */
+struct watcher *watcher_new(const struct sync_conf *conf, watch_fn *fn, void *ctx);
 void watcher_free(struct watcher *w);
-int watcher_fd(const struct watcher *w);
 /* Place the watches. Returns 0, or -1 when the source does not exist
  * (errno ENOENT) or cannot be watched. */
 int watcher_start(struct watcher *w);
-/* Read a bounded batch of the pending inotify events (call again while
- * the fd is readable) and report them through fn. fn must neither free
- * nor rescan the watcher: after a queue overflow, watcher_read itself
- * rescans once the batch is done, then reports WATCH_OVERFLOW. */
-void watcher_read(struct watcher *w, watch_fn *fn, void *ctx);
 size_t watcher_count(const struct watcher *w);
 /* How many directories the watch limit (fs.inotify.max_user_watches)
- * left unwatched at the last start or rescan. */
+ * or the lack of an inotify instance left unwatched at the last start or
+ * rescan; watcher_no_instance tells it was the latter. */
 size_t watcher_missing(const struct watcher *w);
+int watcher_no_instance(const struct watcher *w);
 /* Walk the tree again and watch what is not watched yet (after a queue
  * overflow, or to retry after the watch limit). Returns how many
  * directories are still unwatched. */
 size_t watcher_rescan(struct watcher *w);
-/* fs.inotify.max_user_watches, or -1. */
-long watch_limit(void);
 
 #endif

@@ -33,5 +33,10 @@ int pathset_write(const struct pathset *ps, int fd, const char *prefix);
 size_t pathset_some(const struct pathset *ps, const char **out, size_t max);
 /* Empty the set (and forget "everything"). */
 void pathset_clear(struct pathset *ps);
+bool pathset_has(const struct pathset *ps, const char *path);
+/* Move src's paths that except does not hold into dst (empty before);
+ * src is left empty. An "everything" src gives an "everything" dst. */
+void pathset_take_except(struct pathset *dst, struct pathset *src,
+			 const struct pathset *except);
 
 #endif

@@ -436,7 +436,7 @@ static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 	/* the source directory's own mode, owner or times: only a full
 	 * run carries those (a listed "." would recurse into everything) */
 	if (!ev->len && wd == w->tree.root && (ev->mask & IN_ATTRIB)) {
-		fn(ctx, WATCH_CHANGED, "", 0);
+		fn(ctx, WATCH_CHANGED, "", WATCH_ATTRIB);
 		return;
 	}
 	if (!ev->len || paths_of(w, wd, ev->name, rel, abs) < 0)
@@ -454,6 +454,8 @@ static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 		flags = WATCH_WRITTEN;
 	else if (ev->mask & IN_CLOSE_WRITE)
 		flags = WATCH_CLOSED;
+	else if (ev->mask & IN_ATTRIB)
+		flags = WATCH_ATTRIB;
 	else if ((ev->mask & IN_CREATE) && !is_dir) {
 		struct stat st;
 		if (lstat(abs, &st) == 0 && S_ISREG(st.st_mode))
@@ -488,7 +490,7 @@ static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 			fn(ctx, WATCH_SOURCE_GONE, "", 0);
 		else if (ev->len && strcmp(ev->name, w->file_name) == 0)
-			fn(ctx, WATCH_CHANGED, "", 0);
+			fn(ctx, WATCH_CHANGED, "", ev->mask & IN_ATTRIB ? WATCH_ATTRIB : 0);
 		return 0;
 	}
 	dir_event(w, ev->wd, ev, fn, ctx);

@@ -19,6 +19,10 @@ enum watch_event {
 #define WATCH_OPENED 1u		/* a regular file was created */
 #define WATCH_WRITTEN 2u	/* a file was written to */
 #define WATCH_CLOSED 4u		/* a file open for writing was closed */
+/* Only its attributes changed (mode, owner, times: IN_ATTRIB), not its
+ * content: a quick check (size and time) is enough to sync it. Without
+ * this flag a change is one of content: written, created, deleted. */
+#define WATCH_ATTRIB 8u
 
 /* relpath: relative to the source directory; "" for a file source, and
  * for a change of the source directory's own attributes. */

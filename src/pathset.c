@@ -137,3 +137,49 @@ void pathset_take_except(struct pathset *dst, struct pathset *src,
 	}
 	pathset_clear(src);
 }
+
+/* Whether path is prefix or below it. */
+static bool below(const char *path, const char *prefix, size_t len)
+{
+	return strncmp(path, prefix, len) == 0 && (!path[len] || path[len] == '/');
+}
+
+void pathset_rename(struct pathset *ps, const char *from, const char *to)
+{
+	struct pathset moved = { 0 };
+	size_t i, len = strlen(from);
+	char *path;
+
+	for (i = 0; i < ps->nslots; i++)
+		if (ps->slots[i] && below(ps->slots[i], from, len))
+			break;
+	if (i == ps->nslots)
+		return;		/* (the usual case: nothing below it) */
+	for (i = 0; i < ps->nslots; i++) {
+		if (!ps->slots[i])
+			continue;
+		if (below(ps->slots[i], from, len)) {
+			path = xasprintf("%s%s", to, ps->slots[i] + len);
+			pathset_add(&moved, path);
+			free(path);
+		} else {
+			pathset_add(&moved, ps->slots[i]);
+		}
+	}
+	pathset_clear(ps);
+	*ps = moved;
+}
+
+void pathset_move(struct pathset *ps, struct pathset *dst, const struct pathset *which)
+{
+	struct pathset rest = { 0 };
+	size_t i;
+
+	if (ps->everything)
+		return;
+	for (i = 0; i < which->nslots; i++)
+		if (which->slots[i] && pathset_has(ps, which->slots[i]))
+			pathset_add(dst, which->slots[i]);
+	pathset_take_except(&rest, ps, which);
+	*ps = rest;
+}

@@ -9,9 +9,13 @@
  * they are known. Those whose content changed (written, created,
  * deleted) are sent whatever their size and time say (--ignore-times);
  * those whose attributes alone changed (chmod, chown, touch) follow in a
- * second rsync of the same run that compares size and time, as a full
- * run does, so that their data is not sent again. A path seen both ways
- * goes with the content. A full run of the whole source is made at start, when
+ * second rsync of the same run that compares sizes (and times), so that
+ * their data is not sent again. A path seen both ways goes with the
+ * content. A file or directory renamed within the source is first
+ * renamed on the target (see move.h; with delete only), and its paths
+ * join that second rsync.
+ *
+ * A full run of the whole source is made at start, when
  * the source comes back, after lost events, past the bound of the path
  * set, and to retry a failed run: a failed run is retried after 1 s,
  * doubling up to retry_max, and its retry, being full, carries every
@@ -41,6 +45,7 @@
 
 #include "loop.h"
 #include "mounts.h"
+#include "move.h"
 #include "pathset.h"
 #include "rsync.h"
 #include "spawn.h"
@@ -74,6 +79,9 @@ enum sync_state {
 #define SYNC_HOLD_MS 1000
 #define SYNC_MAX_HELD 64
 
+/* Moves recorded for the next run; past this, moves are transferred. */
+#define SYNC_MAX_MOVES 256
+
 struct held_file {
 	char *path;
 	long long until;
@@ -93,6 +101,10 @@ struct sync {
 	 * content (everything: a full run), then quiet (everything: a full
 	 * run without --ignore-times). */
 	struct pathset run_content, run_quiet;
+	struct move *moves;	/* seen since the last run began, in order */
+	size_t nmoves;
+	bool run_renamed;	/* the run renamed on the target: its quiet
+				 * part recurses and compares times */
 	struct held_file held[SYNC_MAX_HELD];
 	size_t nheld;
 	bool dirty;		/* changed while running: one more run */
@@ -202,6 +214,11 @@ void sync_free(struct sync *s)
 	loop_timer_cancel(&s->timer);
 	master_release(s->control);
 	unhold_all(s);
+	while (s->nmoves--) {
+		free(s->moves[s->nmoves].from);
+		free(s->moves[s->nmoves].to);
+	}
+	free(s->moves);
 	pathset_clear(&s->pending);
 	pathset_clear(&s->quiet);
 	pathset_clear(&s->run_content);
@@ -428,12 +445,56 @@ static bool hold(struct sync *s, const char *path, long long now)
 	return true;
 }
 
+/* The mover of the sync's target (see move.h), or NULL: every move is
+ * transferred. With delete: false a full run keeps the old copy, so a
+ * rename would make the replica differ from what rsync makes: no
+ * renames then. */
+static mover_fn *mover_of(const struct sync *s)
+{
+	if (!s->conf.delete)
+		return NULL;
+	return s->conf.transport == TRANSPORT_LOCAL ? move_local : NULL;
+}
+
+/* from was renamed to: recorded for the target; what is pending below
+ * from is below to now (a file written in from/, then from renamed, is
+ * to be sent as to/FILE, over the renamed copy). Past the bound, or
+ * without a mover, both are changes, as any other. */
+static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
+{
+	struct move *m;
+	size_t i, len = strlen(from);
+
+	if (!mover_of(s) || s->nmoves == SYNC_MAX_MOVES) {
+		pathset_add(&s->pending, from);
+		pathset_add(&s->pending, to);
+		return;
+	}
+	pathset_rename(&s->pending, from, to);
+	pathset_rename(&s->quiet, from, to);
+	for (i = 0; i < s->nheld; i++)
+		if (strncmp(s->held[i].path, from, len) == 0 &&
+		    (!s->held[i].path[len] || s->held[i].path[len] == '/')) {
+			char *path = xasprintf("%s%s", to, s->held[i].path + len);
+			free(s->held[i].path);
+			s->held[i].path = path;
+		}
+	if (!(s->nmoves & (s->nmoves - 1)))	/* 0, 1, 2, 4...: grow */
+		s->moves = xrealloc(s->moves, (s->nmoves ? 2 * s->nmoves : 1) * sizeof *s->moves);
+	m = &s->moves[s->nmoves++];
+	m->from = xstrdup(from);
+	m->to = xstrdup(to);
+	m->is_dir = is_dir;
+	m->done = false;
+}
+
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
 	struct buf b = { 0 };
 	struct pathset *set;
+	const char *to;
 	int i;
 
 	switch (ev) {
@@ -463,6 +524,19 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 			break;		/* still being written: wait for its close */
 		if (i >= 0)
 			unhold(s, (size_t)i);
+		changed(s, now, s->conf.interval_ms);
+		break;
+	case WATCH_MOVED:
+		to = relpath + strlen(relpath) + 1;
+		if (log_enabled(L_DEBUG)) {
+			buf_add_escaped(&b, relpath);
+			log_debug("sync %s: changed: %s", s->label, b.s);
+			b.len = 0;
+			buf_add_escaped(&b, to);
+			log_debug("sync %s: changed: %s", s->label, b.s);
+			buf_free(&b);
+		}
+		moved(s, relpath, to, flags & WATCH_DIR);
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_OVERFLOW:
@@ -587,13 +661,15 @@ static bool step(struct sync *s, long long now)
 		r.from_list = !list->everything && (list_fd = write_list(s, list)) >= 0;
 		r.ignore_times = !r.from_list && !r.quick && s->run_ignore_times;
 		/* an attribute of a directory is its own: what is below it is
-		 * not compared (a chmod -R tells each path of its own) */
-		r.flat = s->full_next || r.quick;
+		 * not compared (a chmod -R tells each path of its own); a
+		 * directory renamed on the target is checked whole */
+		r.flat = s->full_next || (r.quick && !s->run_renamed);
 		/* A path whose attributes alone changed kept its content,
 		 * and the replica's copy is whole while no failed path waits
 		 * for its retry: a time changed alone (touch) is set, not a
-		 * cause to send the file again. */
-		r.size_only = r.quick && s->retry_due == SYNC_NO_DUE;
+		 * cause to send the file again. A renamed copy is compared by
+		 * time too, in case the target's old place was changed. */
+		r.size_only = r.quick && !s->run_renamed && s->retry_due == SYNC_NO_DUE;
 		r.guard = s->guarded && !r.quick;
 		r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window :
 		    s->target.mtime_window;
@@ -632,6 +708,89 @@ static bool step(struct sync *s, long long now)
 	return true;
 }
 
+/* Add the directories above path (a/b for a/b/c) to ps. */
+static void add_parents(struct pathset *ps, const char *path)
+{
+	const char *slash;
+	char *dir;
+
+	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		dir = xstrndup(path, (size_t)(slash - path));
+		pathset_add(ps, dir);
+		free(dir);
+	}
+}
+
+/* The moves seen since the last run began, made on the target by its
+ * mover before the run's rsyncs (none in a guarded run, nor in a dry
+ * one). A move made leaves both its paths to the quiet part, which then
+ * recurses and compares times: the renamed copy is checked, and nothing
+ * that did not change is sent. A new directory it was moved into goes
+ * there too: in the content part, with -r and --ignore-times, it would
+ * send the renamed copy whole. A move not made (the old place changed
+ * or gone, the new one taken, another file system) leaves them to the
+ * content part, as any change. */
+static void apply_moves(struct sync *s)
+{
+	mover_fn *mover = mover_of(s);
+	char *prefix, *base, *path, *slash;
+	struct buf b = { 0 };
+	struct pathset above = { 0 };
+	struct stat st;
+	size_t i, done = 0;
+
+	s->run_renamed = false;
+	if (!s->nmoves)
+		return;
+	base = rsync_list_base(&s->conf, &prefix);
+	if (mover && !s->guarded && !s->dry_run) {
+		/* a directory renamed on the target only for a directory */
+		for (i = 0; i < s->nmoves; i++) {
+			path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
+			if (lstat(path, &st) == 0)
+				s->moves[i].is_dir = S_ISDIR(st.st_mode);
+			*(slash = strrchr(path, '/')) = '\0';
+			s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+			free(path);
+		}
+		mover(&s->conf, s->control, prefix, s->moves, s->nmoves);
+	}
+	for (i = 0; i < s->nmoves; i++) {
+		struct move *m = &s->moves[i];
+
+		pathset_add(m->done ? &s->quiet : &s->pending, m->from);
+		pathset_add(m->done ? &s->quiet : &s->pending, m->to);
+		if (m->done)
+			done++;
+		if (m->made)	/* their modes and times, by rsync */
+			add_parents(&s->quiet, m->to);
+		if (m->done)
+			add_parents(&above, m->to);
+		if (log_enabled(L_DEBUG)) {
+			buf_add_escaped(&b, m->from);
+			buf_adds(&b, " -> ");
+			buf_add_escaped(&b, m->to);
+			log_debug("sync %s: %s on the target: %s", s->label,
+			    m->done ? "renamed" : "not renamed", b.s);
+			b.len = 0;
+		}
+		free(m->from);
+		free(m->to);
+	}
+	buf_free(&b);
+	pathset_move(&s->pending, &s->quiet, &above);
+	pathset_clear(&above);
+	if (done)
+		log_info("sync %s: renamed %zu of %zu moved path%s on the target", s->label,
+		    done, s->nmoves, s->nmoves == 1 ? "" : "s");
+	s->run_renamed = done > 0;
+	free(s->moves);
+	s->moves = NULL;
+	s->nmoves = 0;
+	free(base);
+	free(prefix);
+}
+
 /* A run: one or two rsyncs in a row (see step), which end in
  * sync_on_exit. */
 static void run(struct sync *s, long long now)
@@ -643,7 +802,7 @@ static void run(struct sync *s, long long now)
 	bool full = s->pending.everything || s->once || (!s->conf.recurse && !flat);
 	struct stat st;
 
-	if (!full && pathset_empty(&s->pending) && pathset_empty(&s->quiet)) {
+	if (!full && pathset_empty(&s->pending) && pathset_empty(&s->quiet) && !s->nmoves) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
 		return;
 	}
@@ -668,6 +827,7 @@ static void run(struct sync *s, long long now)
 	s->guarded = full && s->unknown && s->conf.delete && s->conf.delete_guard &&
 	    source_empty(s);
 	s->unknown = false;
+	apply_moves(s);
 	/* the parts of the run; the sets gather the changes of the next */
 	s->run_content = s->pending;
 	memset(&s->pending, 0, sizeof s->pending);
@@ -1076,12 +1236,12 @@ void sync_report_unsynced(const struct sync *s)
 {
 	struct buf b = { 0 };
 	const char *some[5];
-	size_t i, n, count = s->pending.count + s->quiet.count;
+	size_t i, n, count = s->pending.count + s->quiet.count + s->nmoves;
 
 	/* an idle sync's "everything" without a failed run is only the
 	 * mark that initial_sync: false leaves, not a change */
 	if (s->once || (!s->dirty && s->retry_due == SYNC_NO_DUE &&
-	    ((pathset_empty(&s->pending) && pathset_empty(&s->quiet)) ||
+	    ((pathset_empty(&s->pending) && pathset_empty(&s->quiet) && !s->nmoves) ||
 	    (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
 		return;
 	if (s->pending.everything || s->quiet.everything || s->retry_due != SYNC_NO_DUE) {

@@ -29,9 +29,9 @@ HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
-	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop
+	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop tests/unit_pathset
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
-	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c tests/unit.h
+	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c tests/unit_pathset.c tests/unit.h
 # tests/sys_exclude.sh's helper: poni's exclude matcher against rsync
 TEST_BIN = tests/exclude_rsync
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/mounts.o \
@@ -73,6 +73,9 @@ tests/unit_wdtree: tests/unit_wdtree.c tests/unit.h src/wdtree.o src/util.o src/
 		src/format.o $(LDFLAGS)
 tests/unit_loop: tests/unit_loop.c tests/unit.h src/loop.o src/util.o src/log.o src/format.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_loop.c src/loop.o src/util.o src/log.o \
+		src/format.o $(LDFLAGS)
+tests/unit_pathset: tests/unit_pathset.c tests/unit.h src/pathset.o src/util.o src/log.o src/format.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_pathset.c src/pathset.o src/util.o src/log.o \
 		src/format.o $(LDFLAGS)
 unit: $(UNIT)
 tests/exclude_rsync: tests/exclude_rsync.c src/exclude.o src/match.o

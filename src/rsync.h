@@ -65,5 +65,8 @@ size_t rsync_opts_letters(const char *opts);
 size_t rsync_opts_next(const char **p, char *arg, size_t size);
 /* Check one item of rsync_args, a long option: NULL, or msg. */
 const char *rsync_arg_check(const char *arg, char *msg, size_t msglen);
+/* Every long option rsync_arg_check knows, for tests: fn(name, whether
+ * it takes a value); the refused ones too, less --no- forms of those. */
+void rsync_options_each(void (*fn)(const char *name, bool value));
 
 #endif

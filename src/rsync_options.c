@@ -2,6 +2,7 @@
  * options of rsync_args, checked against rsync's own option tables (rsync
  * 3.4's options.c, read for the names: a name rsync does not know would
  * fail every run) and against what poni gives rsync itself. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "format.h"
@@ -71,41 +72,30 @@ const char *rsync_opts_check(const char *opts, char *msg, size_t msglen)
 	return NULL;
 }
 
-/* rsync's long options, " name " each; "name=" when it takes a value.
- * The --no-X forms rsync knows are listed as themselves. */
+/* rsync's long options (rsync 3.4's options.c), " name" each: "=" after
+ * a name that takes a value, "+" where rsync knows --no-NAME too. The
+ * ones poni refuses (below) are left out, but for those whose --no-NAME
+ * is fine. */
 static const char long_options[] =
-	" 8-bit-output acls address= append append-verify archive atimes backup backup-dir="
-	" block-size= blocking-io bwlimit= cc= checksum checksum-choice= checksum-seed= chmod="
-	" chown= compare-dest= compress compress-choice= compress-level= compress-threads= config="
-	" confine-root= contimeout= copy-as= copy-dest= copy-devices copy-dirlinks copy-links"
-	" copy-unsafe-links crtimes cvs-exclude daemon debug= del delay-updates delete delete-after"
-	" delete-before delete-delay delete-during delete-excluded delete-missing-args detach"
-	" devices dirs dparam= drop-D dry-run early-input= exclude-from= exclude= executability"
-	" existing fake-super files-from= filter= force from0 fsync fuzzy group groupmap="
-	" hard-links help human-readable i-d i-r iconv= ignore-errors ignore-existing"
-	" ignore-missing-args ignore-non-existing ignore-times implied-dirs inc-recursive"
-	" include-from= include= info= inplace insecure-links ipv4 ipv6 itemize-changes"
-	" keep-dirlinks link-dest= links list-only log-file-format= log-file= log-format="
-	" max-alloc= max-delete= max-size= min-size= mkpath modify-window= motd msgs2stderr"
-	" munge-links new-compress no-8 no-8-bit-output no-A no-D no-H no-J no-N no-O no-R no-S"
-	" no-U no-W no-X no-acls no-append no-atimes no-backup no-blocking-io no-bwlimit no-c"
-	" no-checksum no-compress no-contimeout no-crtimes no-d no-delay-updates no-detach"
-	" no-devices no-dirs no-drop-D no-force no-from0 no-fuzzy no-g no-group no-h"
-	" no-hard-links no-human-readable no-i no-i-d no-i-r no-iconv no-ignore-errors"
-	" no-implied-dirs no-inc-recursive no-inplace no-insecure-links no-itemize-changes no-l"
-	" no-links no-m no-mkpath no-motd no-msgs2stderr no-munge-links no-numeric-ids no-o"
-	" no-old-args no-omit-dir-times no-omit-link-times no-one-file-system no-open-noatime"
-	" no-owner no-p no-partial no-perms no-progress no-protect-args no-prune-empty-dirs no-r"
-	" no-recursive no-relative no-s no-secluded-args no-sparse no-specials no-super no-t"
-	" no-timeout no-times no-v no-verbose no-whole-file no-write-devices no-x no-xattrs no-y"
-	" no-z numeric-ids old-args old-compress old-d old-dirs omit-dir-times omit-link-times"
-	" one-file-system only-write-batch= open-noatime out-format= outbuf= owner partial"
-	" partial-dir= password-file= perms port= preallocate progress protect-args protocol="
-	" prune-empty-dirs qsort quiet read-batch= recursive relative remote-option="
-	" remove-sent-files remove-source-files rsh= rsync-path= safe-links secluded-args sender"
-	" server size-only skip-compress= sockopts= sparse specials stats stderr= stop-after="
-	" stop-at= suffix= super temp-dir= time-limit= timeout= times trust-sender update usermap="
-	" verbose version whole-file write-batch= write-devices xattrs zc= zl= zt= ";
+	" 8-bit-output+ acls+ address= append+ append-verify archive atimes+ backup+ backup-dir="
+	" block-size= blocking-io+ bwlimit=+ cc= checksum+ checksum-choice= checksum-seed= chmod="
+	" chown= compare-dest= compress+ compress-choice= compress-level= compress-threads="
+	" confine-root= contimeout=+ copy-as= copy-dest= copy-devices copy-dirlinks copy-links"
+	" copy-unsafe-links crtimes+ delay-updates+ devices+ drop-D+ executability existing"
+	" fake-super force+ fsync fuzzy+ group+ groupmap= hard-links+ human-readable+ i-d+"
+	" iconv=+ ignore-errors+ ignore-existing ignore-non-existing implied-dirs+ inplace+"
+	" insecure-links+ ipv4 ipv6 itemize-changes+ keep-dirlinks link-dest= links+"
+	" log-file-format= log-file= log-format= max-alloc= max-size= min-size= mkpath+ motd+"
+	" munge-links+ new-compress numeric-ids+ old-args+ old-compress omit-dir-times+"
+	" omit-link-times+ one-file-system+ open-noatime+ out-format= outbuf= owner+ partial+"
+	" partial-dir= perms+ preallocate progress+ protect-args+ protocol= prune-empty-dirs+"
+	" qsort quiet rsync-path= safe-links secluded-args+ size-only skip-compress= sockopts="
+	" sparse+ specials+ stats stop-after= stop-at= suffix= super+ temp-dir= time-limit="
+	" timeout=+ times+ trust-sender update usermap= verbose+ whole-file+ write-devices+"
+	" xattrs+ zc= zl= zt= ";
+/* rsync's --no-X of a short option letter X. */
+static const char no_letters[] = "8AcDdgHhiJlmNOopRrSstUvWXxyz";
+
 
 /* Options poni gives rsync itself, or that would break what it does,
  * and what to do instead. Names, space-separated, then the reason. */
@@ -136,17 +126,55 @@ static const struct {
 	{ " port password-file ", "poni reaches the target over ssh: use port and priv_key" },
 };
 
-/* Whether " name" + end (a space, or "=" and a space) is in list. */
+/* The entry of name (len bytes) in list, whose entries each follow a
+ * space and end in a space, "=" or "+"; NULL when it is not there. */
 static const char *find(const char *list, const char *name, size_t len)
 {
-	const char *p = list;
+	const char *p;
 
-	while ((p = strstr(p, name)))
-		if (p[-1] == ' ' && (p[len] == ' ' || p[len] == '='))
-			return p;
-		else
-			p += len;
+	for (p = list; (p = strchr(p, ' ')); p++)
+		if (strncmp(p + 1, name, len) == 0 && p[1 + len] && strchr(" =+", p[1 + len]))
+			return p + 1;
 	return NULL;
+}
+
+/* Whether rsync knows --name (len bytes), and if so whether it takes a
+ * value. */
+static bool known(const char *name, size_t len, bool *value)
+{
+	const char *p;
+
+	*value = false;
+	if (len > 3 && strncmp(name, "no-", 3) == 0) {	/* --no-NAME takes none */
+		if (len == 4 && strchr(no_letters, name[3]))
+			return true;
+		if (!(p = find(long_options, name + 3, len - 3)))
+			return false;
+		p += len - 3;
+		return p[*p == '='] == '+';
+	}
+	if (!(p = find(long_options, name, len)))
+		return false;
+	*value = p[len] == '=';
+	return true;
+}
+
+void rsync_options_each(void (*fn)(const char *name, bool value))
+{
+	const char *p, *end;
+	char name[48];
+
+	for (p = long_options + 1; *p; p = end + 1) {
+		end = strchr(p, ' ');
+		format(name, sizeof name, "no-%.*s", (int)strcspn(p, " =+"), p);
+		fn(name + 3, p[strcspn(p, " =+")] == '=');
+		if (memchr(p, '+', (size_t)(end - p)))
+			fn(name, false);
+	}
+	for (p = no_letters; *p; p++) {
+		format(name, sizeof name, "no-%c", *p);
+		fn(name, false);
+	}
 }
 
 /* The original Poni passed rsync_opts through a shell, so its users
@@ -167,9 +195,9 @@ size_t rsync_opts_next(const char **pp, char *arg, size_t size)
 	if (len > 2 && p[0] == '-' && p[1] == '-' && !memchr(p, '=', len) && *next &&
 	    *next != '-' && len - 2 < 40) {
 		char name[40];
-		const char *known;
 		format(name, sizeof name, "%.*s", (int)(len - 2), p + 2);
-		if ((known = find(long_options, name, len - 2)) && known[len - 2] == '=')
+		bool value;
+		if (known(name, len - 2, &value) && value)
 			vlen = strcspn(next, " ");
 	}
 	*pp = vlen ? next + vlen : p + len;
@@ -184,9 +212,10 @@ size_t rsync_opts_next(const char **pp, char *arg, size_t size)
 
 const char *rsync_arg_check(const char *arg, char *msg, size_t msglen)
 {
-	const char *eq = strchr(arg, '='), *p, *q, *best = long_options + 1;
+	const char *eq = strchr(arg, '='), *p, *best = long_options + 1;
 	size_t len = strcspn(arg, "="), d, bestd = (size_t)-1, i;
 	char name[40], cand[40];
+	bool value;
 
 	if (arg[0] != '-' || arg[1] != '-' || !arg[2]) {
 		format(msg, msglen, "'%s' is not a long option: give rsync's long options (--name or "
@@ -200,30 +229,32 @@ const char *rsync_arg_check(const char *arg, char *msg, size_t msglen)
 	}
 	len -= 2;
 	format(name, sizeof name, "%.*s", (int)len, arg + 2);
-	if (len >= sizeof name || !(p = find(long_options, name, len))) {
-		/* the nearest name rsync knows */
-		for (p = long_options + 1; *p; p = q + 1) {
-			q = strchr(p, ' ');
-			format(cand, sizeof cand, "%.*s", (int)strcspn(p, " ="), p);
-			if ((d = edit_distance(name, cand)) < bestd) {
-				bestd = d;
-				best = p;
-			}
-		}
-		format(msg, msglen, "'%s' is not an rsync option (did you mean --%.*s?)",
-		    arg, (int)strcspn(best, " ="), best);
-		return msg;
-	}
-	for (i = 0; i < sizeof refused / sizeof *refused; i++)
+	for (i = 0; len < sizeof name && i < sizeof refused / sizeof *refused; i++)
 		if (find(refused[i].names, name, len)) {
 			format(msg, msglen, "--%s: %s", name, refused[i].why);
 			return msg;
 		}
-	if (p[len] == '=' && !eq) {
+	if (len >= sizeof name || !known(name, len, &value)) {
+		/* the nearest name rsync knows (refused ones too: their
+		 * message says what to use) */
+		for (i = 0; i <= sizeof refused / sizeof *refused; i++)
+			for (p = i ? refused[i - 1].names + 1 : long_options + 1; *p;
+			     p = strchr(p, ' ') + 1) {
+				format(cand, sizeof cand, "%.*s", (int)strcspn(p, " =+"), p);
+				if ((d = edit_distance(name, cand)) < bestd) {
+					bestd = d;
+					best = p;
+				}
+			}
+		format(msg, msglen, "'%s' is not an rsync option (did you mean --%.*s?)",
+		    arg, (int)strcspn(best, " =+"), best);
+		return msg;
+	}
+	if (value && !eq) {
 		format(msg, msglen, "--%s takes a value: write it as --%s=VALUE", name, name);
 		return msg;
 	}
-	if (p[len] != '=' && eq) {
+	if (!value && eq) {
 		format(msg, msglen, "--%s takes no value: remove '%s'", name, eq);
 		return msg;
 	}

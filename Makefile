@@ -20,20 +20,22 @@ LDLIBS = $(INI_LDLIBS_$(INI))
 SRC = src/main.c src/format.c src/log.c src/util.c src/yaml.c src/config.c \
 	src/config_yaml.c src/config_ini.c src/config_file.c src/rsync.c src/exclude.c src/match.c \
 	src/spawn.c src/wdtree.c src/watch.c src/sshmaster.c src/pathset.c src/mounts.c src/sync.c \
-	src/target.c src/loop.c src/daemon.c
+	src/target.c src/loop.c src/daemon.c src/sftp.c src/sshrename.c
 OBJ = $(SRC:.c=.o)
 HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 	src/exclude.h src/match.h src/config_yaml.h src/config_ini.h src/config_file.h src/spawn.h \
 	src/sshmaster.h src/wdtree.h src/watch.h src/pathset.h src/mounts.h src/sync.h src/target.h \
-	src/loop.h src/daemon.h
+	src/loop.h src/daemon.h src/sftp.h src/sshrename.h
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
-	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop
+	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop tests/unit_sftp
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
-	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c tests/unit.h
-# tests/sys_exclude.sh's helper: poni's exclude matcher against rsync
-TEST_BIN = tests/exclude_rsync
+	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c \
+	tests/unit_sftp.c tests/unit.h
+# tests/sys_exclude.sh's helper: poni's exclude matcher against rsync;
+# tests/sys_sftp.sh's: renames through src/sshrename.c
+TEST_BIN = tests/exclude_rsync tests/sftp_try
 CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/mounts.o \
 	src/exclude.o src/match.o src/util.o src/log.o src/format.o
 
@@ -74,7 +76,13 @@ tests/unit_wdtree: tests/unit_wdtree.c tests/unit.h src/wdtree.o src/util.o src/
 tests/unit_loop: tests/unit_loop.c tests/unit.h src/loop.o src/util.o src/log.o src/format.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_loop.c src/loop.o src/util.o src/log.o \
 		src/format.o $(LDFLAGS)
+tests/unit_sftp: tests/unit_sftp.c tests/unit.h $(CONFIG_OBJ) src/sftp.o src/spawn.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_sftp.c $(CONFIG_OBJ) src/sftp.o src/spawn.o \
+		$(LDFLAGS) $(LDLIBS)
 unit: $(UNIT)
+SFTP_TRY_OBJ = src/sshrename.o src/sftp.o src/spawn.o src/loop.o $(CONFIG_OBJ)
+tests/sftp_try: tests/sftp_try.c $(SFTP_TRY_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/sftp_try.c $(SFTP_TRY_OBJ) $(LDFLAGS) $(LDLIBS)
 tests/exclude_rsync: tests/exclude_rsync.c src/exclude.o src/match.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/exclude_rsync.c src/exclude.o src/match.o $(LDFLAGS)
 

@@ -1,7 +1,7 @@
 /* Children started with posix_spawnp: no shell, every argument its own
- * argv element. The child gets stdin from the caller's fd or /dev/null,
- * stdout on /dev/null (rsync -P's
- * progress never reaches the log), stderr on a pipe whose tail poni keeps
+ * argv element. The child gets stdin and stdout from the caller's fds
+ * or /dev/null (rsync -P's progress never reaches the log), stderr on a
+ * pipe whose head and tail poni keeps
  * for the log, default signal handling, an empty signal mask, and its own
  * process group so that rsync and the ssh it starts can be stopped
  * together. */
@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-int proc_start(struct proc *p, char *const argv[], int stdin_fd)
+int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -45,7 +45,8 @@ int proc_start(struct proc *p, char *const argv[], int stdin_fd)
 	}
 	if ((rc = stdin_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0) :
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) ||
-	    (rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) ||
+	    (rc = stdout_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1) :
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) ||
 	    (rc = posix_spawn_file_actions_adddup2(&fa, errpipe[1], 2)) ||
 	    (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP)) ||

@@ -1,4 +1,5 @@
-/* Starting rsync and ssh with posix_spawn: no shell, stdout on /dev/null, stderr captured, each child in its own process group. */
+/* Starting rsync and ssh with posix_spawn: no shell, stdout on /dev/null
+ * unless asked, stderr captured, each child in its own process group. */
 #ifndef PONI_SPAWN_H
 #define PONI_SPAWN_H
 
@@ -18,9 +19,9 @@ struct proc {
 	int cut;		/* bytes between the two were dropped */
 };
 
-/* Start argv[0] (looked up in PATH) with stdin_fd as its stdin (-1:
- * /dev/null). Returns 0, or -1 with errno. */
-int proc_start(struct proc *p, char *const argv[], int stdin_fd);
+/* Start argv[0] (looked up in PATH) with stdin_fd as its stdin and
+ * stdout_fd as its stdout (-1: /dev/null). Returns 0, or -1 with errno. */
+int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd);
 /* Read what the child wrote to stderr, up to 128 KiB a call (the loop
  * calls again while there is more); keeps its head and its tail (rsync
  * names the failing files first and sums up last). Closes err_fd at end

@@ -171,7 +171,7 @@ static void start(struct master *m, long long now)
 		free(line);
 	}
 	m->started = now;
-	if (proc_start(&m->proc, argv, -1) < 0) {
+	if (proc_start(&m->proc, argv, -1, -1) < 0) {
 		log_warn("ssh master %s: cannot start %s: %s; retry in %ld s", m->label,
 		    m->conf.ssh, strerror(errno), m->backoff_ms / 1000);
 		loop_timer_set(&m->timer, now + m->backoff_ms);

@@ -607,7 +607,7 @@ static void run(struct sync *s, long long now)
 	}
 	log_debug("sync %s: running %s", s->label, line);
 	free(line);
-	if (proc_start(&s->proc, argv, list_fd) < 0) {
+	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
 		int err = errno;
 		argv_free(argv);
 		if (list_fd >= 0)

@@ -1,0 +1,228 @@
+/* Renames on an ssh target through "ssh -s HOST sftp".
+ *
+ * The requests go to ssh's stdin through a pipe, the answers come from
+ * its stdout through another; both in the event loop. The stdin pipe
+ * stays open until every answer is in: OpenSSH's sftp-server exits at
+ * the end of its input without doing what it has not done yet (a file
+ * as stdin would rename nothing). Closing it then ends sftp-server, ssh
+ * exits, and done() is called once it is reaped. A child that hangs is
+ * killed after SSHRENAME_TIMEOUT_MS; what it did not confirm counts as
+ * not done, which costs a transfer, never a wrong replica. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rsync.h"
+#include "sshrename.h"
+#include "util.h"
+
+/* Reads of 4 KiB per wake-up; the answers to 1,000 renames are 40 KiB. */
+#define READS_PER_CALL 16
+
+/* Every answer is in (or none will be trusted): close ssh's stdin,
+ * which ends sftp-server. */
+static void close_input(struct sshrename *r)
+{
+	if (r->in.fd < 0)
+		return;
+	loop_fd_remove(&r->in);
+	close(r->in.fd);
+	r->in.fd = -1;
+}
+
+static void close_output(struct sshrename *r)
+{
+	if (r->out.fd < 0)
+		return;
+	loop_fd_remove(&r->out);
+	close(r->out.fd);
+	r->out.fd = -1;
+}
+
+static void on_writable(struct loop_fd *f, short revents)
+{
+	struct sshrename *r = container_of(f, struct sshrename, in);
+	ssize_t w;
+
+	(void)revents;
+	w = write(f->fd, r->req.s + r->sent, r->req.len - r->sent);
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (w < 0) {		/* ssh is gone (EPIPE): its exit tells */
+		close_input(r);
+		return;
+	}
+	r->sent += (size_t)w;
+	if (r->sent == r->req.len)	/* all sent; kept open, see above */
+		loop_fd_remove(f);
+}
+
+/* Read what ssh's stdout holds; at its end, judge the answers. */
+static void read_answers(struct sshrename *r)
+{
+	char buf[4096];
+	ssize_t n;
+	int reads;
+
+	for (reads = 0; r->out.fd >= 0 && reads < READS_PER_CALL; reads++) {
+		n = read(r->out.fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			sftp_answers_end(&r->answers);
+			close_output(r);
+			close_input(r);
+			return;
+		}
+		r->got += (size_t)n;
+		if (sftp_answers_feed(&r->answers, buf, (size_t)n) != 0)
+			close_input(r);	/* answered, or garbage: done */
+	}
+}
+
+static void on_readable(struct loop_fd *f, short revents)
+{
+	(void)revents;
+	read_answers(container_of(f, struct sshrename, out));
+}
+
+static void on_stderr(struct loop_fd *f, short revents)
+{
+	struct sshrename *r = container_of(f, struct sshrename, err);
+
+	(void)revents;
+	proc_read_stderr(&r->proc);
+	if (r->proc.err_fd < 0)
+		loop_fd_remove(f);
+}
+
+static void on_timeout(struct loop_timer *t)
+{
+	struct sshrename *r = container_of(t, struct sshrename, timer);
+
+	r->timed_out = true;
+	proc_signal(&r->proc, SIGKILL);
+}
+
+/* Why the renames were not all tried, for the log. */
+static char *explain(struct sshrename *r, int status)
+{
+	struct buf why = { 0 };
+	char *text = proc_take_stderr(&r->proc);
+
+	buf_add(&why, "", 0);
+	if (r->timed_out)
+		buf_addf(&why, "no answer within %ld s", SSHRENAME_TIMEOUT_MS / 1000);
+	else if (r->answers.state < 0 && r->got)
+		buf_adds(&why, "an answer that is not SFTP's, or cut short");
+	else if (r->answers.state < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		buf_adds(&why, "no SFTP answer (is sftp-server installed there?)");
+	else if (r->answers.state < 0 && WIFEXITED(status))
+		buf_addf(&why, "exit %d", WEXITSTATUS(status));
+	else if (r->answers.state < 0)
+		buf_addf(&why, "killed by signal %d", WTERMSIG(status));
+	text[strcspn(text, "\r\n")] = '\0';
+	if (why.len && *text) {
+		buf_adds(&why, ": ");
+		buf_add_escaped(&why, text);
+	}
+	free(text);
+	return why.s;
+}
+
+static void on_reaped(struct loop_process *c, int status)
+{
+	struct sshrename *r = container_of(c, struct sshrename, child);
+
+	loop_timer_cancel(&r->timer);
+	read_answers(r);	/* what the pipe still holds */
+	if (r->answers.state == 0)	/* cut short: nothing is trusted */
+		sftp_answers_end(&r->answers);
+	close_input(r);
+	close_output(r);
+	loop_fd_remove(&r->err);
+	proc_finish(&r->proc);
+	r->error = explain(r, status);
+	buf_free(&r->req);
+	r->sent = 0;
+	r->done(r);
+}
+
+int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *control,
+    const char *dir, char *const from[], char *const to[], size_t n, bool *ok,
+    void (*done)(struct sshrename *r))
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err = 0;
+	char **argv;
+
+	memset(r, 0, sizeof *r);
+	r->ok = ok;
+	r->n = n;
+	r->done = done;
+	r->in.fd = r->out.fd = r->err.fd = -1;
+	sftp_answers_init(&r->answers, ok, n);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		err = errno;
+	} else {
+		argv = sftp_argv(s, control);
+		if (log_enabled(L_DEBUG)) {
+			char *line = argv_format(argv);
+			log_debug("renaming %zu path%s on the target: %s", n, n == 1 ? "" : "s", line);
+			free(line);
+		}
+		if (proc_start(&r->proc, argv, in[0], out[1]) < 0)
+			err = errno;
+		argv_free(argv);
+	}
+	if (in[0] >= 0)
+		close(in[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (err) {
+		if (in[1] >= 0)
+			close(in[1]);
+		if (out[0] >= 0)
+			close(out[0]);
+		r->error = xasprintf("cannot start %s: %s", s->ssh, strerror(err));
+		return -1;
+	}
+	sftp_requests(&r->req, dir, from, to, n);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	r->in = (struct loop_fd){ .fd = in[1], .events = POLLOUT, .cb = on_writable };
+	r->out = (struct loop_fd){ .fd = out[0], .events = POLLIN, .cb = on_readable };
+	r->err = (struct loop_fd){ .fd = r->proc.err_fd, .events = POLLIN, .cb = on_stderr };
+	loop_fd_add(&r->in);
+	loop_fd_add(&r->out);
+	loop_fd_add(&r->err);
+	r->child = (struct loop_process){ .pid = r->proc.pid, .cb = on_reaped };
+	loop_process_add(&r->child);
+	r->timer.cb = on_timeout;
+	loop_timer_set(&r->timer, now_ms() + SSHRENAME_TIMEOUT_MS);
+	return 0;
+}
+
+bool sshrename_running(const struct sshrename *r)
+{
+	return r->proc.pid > 0;
+}
+
+void sshrename_stop(struct sshrename *r)
+{
+	if (!sshrename_running(r))
+		return;
+	close_input(r);
+	proc_signal(&r->proc, SIGTERM);
+}
+
+void sshrename_clear(struct sshrename *r)
+{
+	free(r->error);
+	r->error = NULL;
+}

@@ -1,0 +1,57 @@
+/* Renames on an ssh target, without a remote shell: one ssh child
+ * (through poni's master when there is one) per batch, asking the
+ * host's sshd for its sftp subsystem, which renames each path with
+ * plain SFTP RENAME (never over an existing target). Run in the event
+ * loop: it never blocks, and it is bounded in time. */
+#ifndef PONI_SSHRENAME_H
+#define PONI_SSHRENAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "loop.h"
+#include "sftp.h"
+#include "spawn.h"
+
+/* A child that has not ended this long after its start is killed: the
+ * renames it did not confirm are transfers then. */
+#define SSHRENAME_TIMEOUT_MS (30L * 1000)
+
+struct sshrename {
+	bool *ok;		/* the caller's: rename i was done */
+	size_t n;
+	char *error;		/* once done: why renames were not done (for
+				 * the log; "" when all were tried), or NULL */
+	void (*done)(struct sshrename *r);
+	/* its own */
+	struct proc proc;
+	struct buf req;		/* the requests, and how much went */
+	size_t sent;
+	struct sftp_answers answers;
+	size_t got;		/* bytes of answer */
+	struct loop_fd in, out, err;
+	struct loop_process child;
+	struct loop_timer timer;
+	bool timed_out;
+};
+
+/* Rename dir/from[i] to dir/to[i] on s's host, in order, through the
+ * master at control (or NULL). Returns 0, and done(r) is called from the
+ * loop once the child is reaped, with ok[i] set for each rename the
+ * server confirmed (none when its answer is cut short or garbled);
+ * from, to and dir may go once this returns, ok and r must stay.
+ * Returns -1 when no child could be started: every ok[i] false, error
+ * set, done not called. */
+int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *control,
+    const char *dir, char *const from[], char *const to[], size_t n, bool *ok,
+    void (*done)(struct sshrename *r));
+/* Whether a child runs (done not called yet). */
+bool sshrename_running(const struct sshrename *r);
+/* Stop the child now (poni stops): SIGTERM to its process group; done
+ * still comes once it is reaped. */
+void sshrename_stop(struct sshrename *r);
+/* Free what start and done left (error). */
+void sshrename_clear(struct sshrename *r);
+
+#endif

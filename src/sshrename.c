@@ -118,7 +118,7 @@ static char *explain(struct sshrename *r, int status)
 
 	buf_add(&why, "", 0);
 	if (r->timed_out)
-		buf_addf(&why, "no answer within %ld s", SSHRENAME_TIMEOUT_MS / 1000);
+		buf_addf(&why, "no answer within %lld s, killed", (now_ms() - r->started) / 1000);
 	else if (r->answers.state < 0 && r->got)
 		buf_adds(&why, "an answer that is not SFTP's, or cut short");
 	else if (r->answers.state < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -204,7 +204,8 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 	r->child = (struct loop_process){ .pid = r->proc.pid, .cb = on_reaped };
 	loop_process_add(&r->child);
 	r->timer.cb = on_timeout;
-	loop_timer_set(&r->timer, now_ms() + SSHRENAME_TIMEOUT_MS);
+	r->started = now_ms();
+	loop_timer_set(&r->timer, r->started + SSHRENAME_TIMEOUT_MS);
 	return 0;
 }
 

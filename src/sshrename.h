@@ -32,7 +32,8 @@ struct sshrename {
 	size_t got;		/* bytes of answer */
 	struct loop_fd in, out, err;
 	struct loop_process child;
-	struct loop_timer timer;
+	struct loop_timer timer;	/* the time bound */
+	long long started;
 	bool timed_out;
 };
 

@@ -4,7 +4,8 @@
  * is an ssh master's socket, or "" for none; KNOWN_HOSTS "" for
  * StrictHostKeyChecking=no. Prints "ok" or "no" for each rename, one a
  * line, then "error: " and what sshrename said (empty when all were
- * tried). Exits 0 when it ran (whatever the renames gave), 2 on misuse. */
+ * tried). Exits 0 when it ran (whatever the renames gave), 2 on misuse.
+ * SFTP_TRY_TIMEOUT_MS in the environment shortens the time bound. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
 		done(&r);
 		return 0;
 	}
+	if (getenv("SFTP_TRY_TIMEOUT_MS"))
+		loop_timer_set(&r.timer, now_ms() + atol(getenv("SFTP_TRY_TIMEOUT_MS")));
 	loop_run();
 	sshrename_clear(&r);
 	loop_free();

@@ -3,8 +3,9 @@
 # real sshd (src/sshrename.c, driven by tests/sftp_try in poni's event
 # loop): hostile names, never over an existing target, one failure does
 # not stop the others, through an ssh master, an external sftp-server,
-# no sftp subsystem at all, an answer that is not SFTP, and Dropbear's
-# dbclient and server.
+# no sftp subsystem at all, an answer that is not SFTP or none, a batch
+# larger than the pipes, and Dropbear's dbclient and server.
+# ONLY=ERE picks tests by name.
 # Test functions are only called through run_test:
 # shellcheck disable=SC2317
 
@@ -12,6 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib_router.sh
 . "$(dirname "$0")/lib_router.sh"
+# shellcheck source-path=SCRIPTDIR source=lib_faults.sh
+. "$(dirname "$0")/lib_faults.sh"
 
 HELPER=$TESTS_DIR/sftp_try
 
@@ -22,7 +25,7 @@ need_helper() {
 # try [-S CONTROL] [-e SSH] FROM TO...: rename $T/dst/FROM to $T/dst/TO
 # on the test's sshd; "ok"/"no" lines and the error in $T/try.out.
 try() {
-	local control= ssh=ssh
+	local control='' ssh=ssh
 	while :; do
 		case $1 in
 		-S) control=$2 && shift 2 ;;
@@ -203,6 +206,40 @@ t_sftp_answer_not_sftp() {
 	assert_contains "$T/try.out" '^error: .+'
 }
 
+# A batch larger than the pipes (460 KB of requests, 60 KB of answers),
+# one in ten of them failing.
+t_sftp_large_batch() {
+	local i long args=()
+	need_helper
+	start_sshd
+	long=$(printf 'n%.0s' {1..100})
+	mkdir -p "$T/dst"
+	for i in {1..2000}; do
+		[ $((i % 10)) = 0 ] || echo "$i" >"$T/dst/$long.$i"
+		args+=("$long.$i" "$long.$i.new")
+	done
+	try "${args[@]}"
+	assert_eq "$(grep -c '^ok$' "$T/try.out")" 1800 "renames done"
+	assert_eq "$(grep -c '^no$' "$T/try.out")" 200 "renames failed"
+	assert_eq "$(sed -n '10p;11p' "$T/try.out" | tr '\n' ' ')" "no ok " "answers 10 and 11"
+	assert_eq "$(cat "$T/dst/$long.1999.new")" 1999 "content"
+	assert_eq "$(find "$T/dst" -name '*.new' | wc -l)" 1800 "files renamed"
+}
+
+# A server that never answers: killed at the time bound, nothing taken
+# as done.
+t_sftp_no_answer_killed() {
+	need_helper
+	start_sshd
+	hostile_tree
+	printf '#!/bin/sh\nsleep 600\n' >"$T/mute"
+	chmod +x "$T/mute"
+	SFTP_TRY_TIMEOUT_MS=1000 try -e "$T/mute" "$NL" "x"
+	assert_answers "no"
+	assert_contains "$T/try.out" '^error: no answer within 1 s, killed'
+	none_mine "$T/mute" || fail "$TEST_NAME" "left: $(mine "$T/mute")"
+}
+
 # Dropbear's dbclient, to OpenSSH's sshd and to a Dropbear server (which
 # runs /usr/lib/sftp-server for the subsystem, as OpenWrt's
 # openssh-sftp-server package installs it).
@@ -232,13 +269,15 @@ t_sftp_dropbear_server() {
 	assert_eq "$(cat "$T/dst/$DIR/$BYTES")" "bytes" "content"
 }
 
-run_test sftp_renames_hostile_names t_sftp_renames_hostile_names
-run_test sftp_rename_never_overwrites t_sftp_rename_never_overwrites
-run_test sftp_failures_do_not_stop_the_others t_sftp_failures_do_not_stop_the_others
-run_test sftp_through_master t_sftp_through_master
-run_test sftp_external_server t_sftp_external_server
-run_test sftp_no_subsystem t_sftp_no_subsystem
-run_test sftp_answer_not_sftp t_sftp_answer_not_sftp
-run_test sftp_dbclient t_sftp_dbclient
-run_test sftp_dropbear_server t_sftp_dropbear_server
+run_selected sftp_renames_hostile_names t_sftp_renames_hostile_names
+run_selected sftp_rename_never_overwrites t_sftp_rename_never_overwrites
+run_selected sftp_failures_do_not_stop_the_others t_sftp_failures_do_not_stop_the_others
+run_selected sftp_through_master t_sftp_through_master
+run_selected sftp_external_server t_sftp_external_server
+run_selected sftp_no_subsystem t_sftp_no_subsystem
+run_selected sftp_answer_not_sftp t_sftp_answer_not_sftp
+run_selected sftp_large_batch t_sftp_large_batch
+run_selected sftp_no_answer_killed t_sftp_no_answer_killed
+run_selected sftp_dbclient t_sftp_dbclient
+run_selected sftp_dropbear_server t_sftp_dropbear_server
 finish

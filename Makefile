@@ -20,12 +20,12 @@ LDLIBS = $(INI_LDLIBS_$(INI))
 SRC = src/main.c src/format.c src/log.c src/util.c src/yaml.c src/config.c \
 	src/config_yaml.c src/config_ini.c src/config_file.c src/rsync.c src/exclude.c src/match.c \
 	src/spawn.c src/wdtree.c src/watch.c src/sshmaster.c src/pathset.c src/mounts.c src/sync.c \
-	src/target.c src/loop.c src/daemon.c src/sftp.c src/sshrename.c
+	src/target.c src/move.c src/loop.c src/daemon.c src/sftp.c src/sshrename.c
 OBJ = $(SRC:.c=.o)
 HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 	src/exclude.h src/match.h src/config_yaml.h src/config_ini.h src/config_file.h src/spawn.h \
 	src/sshmaster.h src/wdtree.h src/watch.h src/pathset.h src/mounts.h src/sync.h src/target.h \
-	src/loop.h src/daemon.h src/sftp.h src/sshrename.h
+	src/loop.h src/daemon.h src/move.h src/sftp.h src/sshrename.h
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \

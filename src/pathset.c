@@ -35,6 +35,22 @@ static void grow(struct pathset *ps)
 	free(old);
 }
 
+/* The slot of path, or of the empty slot where it would go. */
+static size_t find(const struct pathset *ps, const char *path)
+{
+	size_t j;
+
+	for (j = hash(path) & (ps->nslots - 1); ps->slots[j]; j = (j + 1) & (ps->nslots - 1))
+		if (strcmp(ps->slots[j], path) == 0)
+			break;
+	return j;
+}
+
+bool pathset_has(const struct pathset *ps, const char *path)
+{
+	return ps->nslots && ps->slots[find(ps, path)];
+}
+
 void pathset_add(struct pathset *ps, const char *path)
 {
 	size_t j, len = strlen(path);
@@ -47,9 +63,8 @@ void pathset_add(struct pathset *ps, const char *path)
 	}
 	if ((ps->count + 1) * 2 > ps->nslots)
 		grow(ps);
-	for (j = hash(path) & (ps->nslots - 1); ps->slots[j]; j = (j + 1) & (ps->nslots - 1))
-		if (strcmp(ps->slots[j], path) == 0)
-			return;
+	if (ps->slots[j = find(ps, path)])
+		return;
 	ps->slots[j] = xstrdup(path);
 	ps->count++;
 	ps->bytes += len;
@@ -106,4 +121,65 @@ size_t pathset_some(const struct pathset *ps, const char **out, size_t max)
 		if (ps->slots[i])
 			out[n++] = ps->slots[i];
 	return n;
+}
+
+void pathset_take_except(struct pathset *dst, struct pathset *src,
+			 const struct pathset *except)
+{
+	size_t i;
+
+	if (src->everything) {
+		pathset_everything(dst);
+	} else {
+		for (i = 0; i < src->nslots; i++)
+			if (src->slots[i] && !pathset_has(except, src->slots[i]))
+				pathset_add(dst, src->slots[i]);
+	}
+	pathset_clear(src);
+}
+
+/* Whether path is prefix or below it. */
+static bool below(const char *path, const char *prefix, size_t len)
+{
+	return strncmp(path, prefix, len) == 0 && (!path[len] || path[len] == '/');
+}
+
+void pathset_rename(struct pathset *ps, const char *from, const char *to)
+{
+	struct pathset moved = { 0 };
+	size_t i, len = strlen(from);
+	char *path;
+
+	for (i = 0; i < ps->nslots; i++)
+		if (ps->slots[i] && below(ps->slots[i], from, len))
+			break;
+	if (i == ps->nslots)
+		return;		/* (the usual case: nothing below it) */
+	for (i = 0; i < ps->nslots; i++) {
+		if (!ps->slots[i])
+			continue;
+		if (below(ps->slots[i], from, len)) {
+			path = xasprintf("%s%s", to, ps->slots[i] + len);
+			pathset_add(&moved, path);
+			free(path);
+		} else {
+			pathset_add(&moved, ps->slots[i]);
+		}
+	}
+	pathset_clear(ps);
+	*ps = moved;
+}
+
+void pathset_move(struct pathset *ps, struct pathset *dst, const struct pathset *which)
+{
+	struct pathset rest = { 0 };
+	size_t i;
+
+	if (ps->everything)
+		return;
+	for (i = 0; i < which->nslots; i++)
+		if (which->slots[i] && pathset_has(ps, which->slots[i]))
+			pathset_add(dst, which->slots[i]);
+	pathset_take_except(&rest, ps, which);
+	*ps = rest;
 }

@@ -33,5 +33,15 @@ int pathset_write(const struct pathset *ps, int fd, const char *prefix);
 size_t pathset_some(const struct pathset *ps, const char **out, size_t max);
 /* Empty the set (and forget "everything"). */
 void pathset_clear(struct pathset *ps);
+bool pathset_has(const struct pathset *ps, const char *path);
+/* The paths that are from, or below it, are under to now: "from/x"
+ * becomes "to/x". */
+void pathset_rename(struct pathset *ps, const char *from, const char *to);
+/* The paths of which that ps holds go from ps to dst. */
+void pathset_move(struct pathset *ps, struct pathset *dst, const struct pathset *which);
+/* Move src's paths that except does not hold into dst (empty before);
+ * src is left empty. An "everything" src gives an "everything" dst. */
+void pathset_take_except(struct pathset *dst, struct pathset *src,
+			 const struct pathset *except);
 
 #endif

@@ -191,8 +191,15 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 			push(&argv, &n, xstrdup("-r"));
 		/* The listed paths are known to have changed: transfer them
 		 * even when size and mtime look the same (a rewrite of the
-		 * same size within the same second as the last run). */
-		push(&argv, &n, xstrdup("--ignore-times"));
+		 * same size within the same second as the last run). Paths
+		 * whose attributes alone changed are compared as in a full
+		 * run, or by size alone: their data is not sent again. */
+		if (!r->quick)
+			push(&argv, &n, xstrdup("--ignore-times"));
+		else if (r->size_only)
+			push(&argv, &n, xstrdup("--size-only"));
+		else
+			push(&argv, &n, xasprintf("--modify-window=%d", r->modify_window));
 		push(&argv, &n, xstrdup("--files-from=-"));
 		push(&argv, &n, xstrdup("--from0"));
 		push(&argv, &n, xstrdup(s->delete ? "--delete-missing-args" : "--ignore-missing-args"));

@@ -15,11 +15,18 @@ struct rsync_run {
 				 * full run of the whole source */
 	bool flat;		/* from_list without -r: the listed names only */
 	bool ignore_times;	/* a full run of a file known to have changed */
+	bool quick;		/* from_list: paths whose attributes changed (or
+				 * that were renamed on the target): compared by
+				 * size and time, as a full run does, not sent
+				 * whole */
+	bool size_only;		/* quick: by size alone (a file whose time
+				 * alone changed is not sent: its time is set) */
 	bool guard;		/* delete nothing (--max-delete=0) */
 	bool via_link;		/* the source "/a/b" is a symbolic link: a full
 				 * run syncs what it points to as b, as a run
 				 * of listed paths below it does */
-	int modify_window;	/* full runs: seconds, -1 for nanoseconds */
+	int modify_window;	/* full and quick runs: seconds, -1 for
+				 * nanoseconds */
 	const char *control;	/* an ssh master's socket, or NULL */
 };
 

@@ -6,7 +6,16 @@
  * timer counted from that change). Runs of one sync never overlap.
  *
  * A run transfers just the paths that changed (rsync --files-from) when
- * they are known; a full run of the whole source is made at start, when
+ * they are known. Those whose content changed (written, created,
+ * deleted) are sent whatever their size and time say (--ignore-times);
+ * those whose attributes alone changed (chmod, chown, touch) follow in a
+ * second rsync of the same run that compares sizes (and times), so that
+ * their data is not sent again. A path seen both ways goes with the
+ * content. A file or directory renamed within the source is first
+ * renamed on the target (see move.h; with delete only), and its paths
+ * join that second rsync.
+ *
+ * A full run of the whole source is made at start, when
  * the source comes back, after lost events, past the bound of the path
  * set, and to retry a failed run: a failed run is retried after 1 s,
  * doubling up to retry_max, and its retry, being full, carries every
@@ -36,6 +45,7 @@
 
 #include "loop.h"
 #include "mounts.h"
+#include "move.h"
 #include "pathset.h"
 #include "rsync.h"
 #include "spawn.h"
@@ -69,6 +79,9 @@ enum sync_state {
 #define SYNC_HOLD_MS 1000
 #define SYNC_MAX_HELD 64
 
+/* Moves recorded for the next run; past this, moves are transferred. */
+#define SYNC_MAX_MOVES 256
+
 struct held_file {
 	char *path;
 	long long until;
@@ -82,7 +95,16 @@ struct sync {
 	enum sync_state state;
 	long long due;		/* monotonic ms, or SYNC_NO_DUE */
 	long long rescan_due;	/* watch limit fallback: next full sync */
-	struct pathset pending;	/* what changed since the last run began */
+	struct pathset pending;	/* content changed since the last run began */
+	struct pathset quiet;	/* attributes only (see WATCH_ATTRIB) */
+	/* The running run's parts, each the list of one rsync, in turn:
+	 * content (everything: a full run), then quiet (everything: a full
+	 * run without --ignore-times). */
+	struct pathset run_content, run_quiet;
+	struct move *moves;	/* seen since the last run began, in order */
+	size_t nmoves;
+	bool run_renamed;	/* the run renamed on the target: its quiet
+				 * part recurses and compares times */
 	struct held_file held[SYNC_MAX_HELD];
 	size_t nheld;
 	bool dirty;		/* changed while running: one more run */
@@ -91,11 +113,14 @@ struct sync {
 	bool retired;		/* removed by a reload: freed once reaped */
 	struct proc proc;
 	long long run_started;
+	long long step_started;	/* the running rsync's start */
 	int failures;		/* in a row, for the back-off */
 	bool dry_run;
 	bool once;		/* --once: one run, no watching */
 	int runs;		/* finished runs */
-	size_t run_paths;	/* paths listed for the run, 0: a full run */
+	size_t run_paths;	/* paths listed for the running rsync, 0: a
+				 * full run */
+	bool run_ignore_times;	/* its full run: a file source's content */
 	bool last_ok;
 	time_t last_ok_time;	/* wall clock of the last success, or 0 */
 	char *last_error;	/* the last failure, for SIGUSR1 */
@@ -189,7 +214,15 @@ void sync_free(struct sync *s)
 	loop_timer_cancel(&s->timer);
 	master_release(s->control);
 	unhold_all(s);
+	while (s->nmoves--) {
+		free(s->moves[s->nmoves].from);
+		free(s->moves[s->nmoves].to);
+	}
+	free(s->moves);
 	pathset_clear(&s->pending);
+	pathset_clear(&s->quiet);
+	pathset_clear(&s->run_content);
+	pathset_clear(&s->run_quiet);
 	sync_conf_clear(&s->conf);
 	mounts_free(s->src_mounts);
 	target_clear(&s->target);
@@ -210,6 +243,7 @@ static void schedule(struct sync *s, enum sync_state state, long long due)
 static void unknown_changes(struct sync *s)
 {
 	pathset_everything(&s->pending);
+	pathset_clear(&s->quiet);	/* a full run carries them */
 	s->unknown = true;
 }
 
@@ -411,25 +445,78 @@ static bool hold(struct sync *s, const char *path, long long now)
 	return true;
 }
 
+/* The mover of the sync's target (see move.h), or NULL: every move is
+ * transferred. With delete: false a full run keeps the old copy, so a
+ * rename would make the replica differ from what rsync makes: no
+ * renames then. */
+static mover_fn *mover_of(const struct sync *s)
+{
+	if (!s->conf.delete)
+		return NULL;
+	return s->conf.transport == TRANSPORT_LOCAL ? move_local : NULL;
+}
+
+/* from was renamed to: recorded for the target; what is pending below
+ * from is below to now (a file written in from/, then from renamed, is
+ * to be sent as to/FILE, over the renamed copy). Past the bound, or
+ * without a mover, both are changes, as any other. */
+static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
+{
+	struct move *m;
+	size_t i, len = strlen(from);
+
+	if (!mover_of(s) || s->nmoves == SYNC_MAX_MOVES) {
+		pathset_add(&s->pending, from);
+		pathset_add(&s->pending, to);
+		return;
+	}
+	pathset_rename(&s->pending, from, to);
+	pathset_rename(&s->quiet, from, to);
+	for (i = 0; i < s->nheld; i++)
+		if (strncmp(s->held[i].path, from, len) == 0 &&
+		    (!s->held[i].path[len] || s->held[i].path[len] == '/')) {
+			char *path = xasprintf("%s%s", to, s->held[i].path + len);
+			free(s->held[i].path);
+			s->held[i].path = path;
+		}
+	if (!(s->nmoves & (s->nmoves - 1)))	/* 0, 1, 2, 4...: grow */
+		s->moves = xrealloc(s->moves, (s->nmoves ? 2 * s->nmoves : 1) * sizeof *s->moves);
+	m = &s->moves[s->nmoves++];
+	m->from = xstrdup(from);
+	m->to = xstrdup(to);
+	m->is_dir = is_dir;
+	m->done = false;
+}
+
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
 	struct buf b = { 0 };
+	struct pathset *set;
+	const char *to;
 	int i;
 
 	switch (ev) {
 	case WATCH_CHANGED:
+		/* A file closed with no write seen since the last run began
+		 * was opened to write and not written (touch does that): its
+		 * attributes at most changed. (Writes through mmap are not
+		 * told by inotify: such a file is seen as touched.) */
+		if ((flags & WATCH_ATTRIB) || ((flags & WATCH_CLOSED) && *relpath &&
+		    !pathset_has(&s->pending, relpath)))
+			flags |= WATCH_ATTRIB;
+		set = flags & WATCH_ATTRIB ? &s->quiet : &s->pending;
 		if (log_enabled(L_DEBUG)) {
 			buf_add_escaped(&b, relpath);
 			log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
 			buf_free(&b);
 		}
 		if (*relpath)
-			pathset_add(&s->pending, relpath);
+			pathset_add(set, relpath);
 		else
-			pathset_everything(&s->pending);	/* a file source, or the
-								 * source directory itself */
+			pathset_everything(set);	/* a file source, or the
+							 * source directory itself */
 		if ((flags & WATCH_OPENED) && hold(s, relpath, now))
 			break;
 		i = held_index(s, relpath);
@@ -437,6 +524,19 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 			break;		/* still being written: wait for its close */
 		if (i >= 0)
 			unhold(s, (size_t)i);
+		changed(s, now, s->conf.interval_ms);
+		break;
+	case WATCH_MOVED:
+		to = relpath + strlen(relpath) + 1;
+		if (log_enabled(L_DEBUG)) {
+			buf_add_escaped(&b, relpath);
+			log_debug("sync %s: changed: %s", s->label, b.s);
+			b.len = 0;
+			buf_add_escaped(&b, to);
+			log_debug("sync %s: changed: %s", s->label, b.s);
+			buf_free(&b);
+		}
+		moved(s, relpath, to, flags & WATCH_DIR);
 		changed(s, now, s->conf.interval_ms);
 		break;
 	case WATCH_OVERFLOW:
@@ -461,9 +561,9 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 	}
 }
 
-/* The pending paths, NUL-separated in an unlinked temporary file, as
+/* The paths of list, NUL-separated in an unlinked temporary file, as
  * rsync's stdin. -1 when that cannot be done: make a full run then. */
-static int write_list(struct sync *s)
+static int write_list(struct sync *s, const struct pathset *list)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char *path, *prefix, *base;
@@ -481,7 +581,7 @@ static int write_list(struct sync *s)
 	}
 	base = rsync_list_base(&s->conf, &prefix);
 	free(base);
-	if (pathset_write(&s->pending, fd, prefix) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	if (pathset_write(list, fd, prefix) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		log_warn("sync %s: cannot write the list of changed paths: %s; syncing everything",
 		    s->label, strerror(errno));
 		close(fd);
@@ -540,6 +640,159 @@ static int check_target(struct sync *s, long long now, bool *full)
 	return 0;
 }
 
+/* Start the running run's next rsync: its content part (or a full
+ * run), then its quiet part. false when no part is left (and in a dry
+ * run, which only logs them). */
+static bool step(struct sync *s, long long now)
+{
+	struct rsync_run r = { .control = s->control, .via_link = s->via_link };
+	struct pathset *list;
+	int list_fd = -1;
+	char **argv, *line;
+
+	for (;;) {
+		if (!pathset_empty(&s->run_content))
+			list = &s->run_content;
+		else if (!pathset_empty(&s->run_quiet))
+			list = &s->run_quiet;
+		else
+			return false;
+		r.quick = list == &s->run_quiet;
+		r.from_list = !list->everything && (list_fd = write_list(s, list)) >= 0;
+		r.ignore_times = !r.from_list && !r.quick && s->run_ignore_times;
+		/* an attribute of a directory is its own: what is below it is
+		 * not compared (a chmod -R tells each path of its own); a
+		 * directory renamed on the target is checked whole */
+		r.flat = s->full_next || (r.quick && !s->run_renamed);
+		/* A path whose attributes alone changed kept its content,
+		 * and the replica's copy is whole while no failed path waits
+		 * for its retry: a time changed alone (touch) is set, not a
+		 * cause to send the file again. A renamed copy is compared by
+		 * time too, in case the target's old place was changed. */
+		r.size_only = r.quick && !s->run_renamed && s->retry_due == SYNC_NO_DUE;
+		r.guard = s->guarded && !r.quick;
+		r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window :
+		    s->target.mtime_window;
+		s->run_paths = r.from_list ? list->count : 0;
+		pathset_clear(list);
+		argv = rsync_argv(&s->conf, &r);
+		line = argv_format(argv);
+		if (!s->dry_run)
+			break;
+		log_info("sync %s: would run: %s", s->label, line);
+		free(line);
+		argv_free(argv);
+		if (list_fd >= 0)
+			close(list_fd);
+	}
+	s->step_started = now;
+	log_debug("sync %s: running %s", s->label, line);
+	free(line);
+	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
+		int err = errno;
+		argv_free(argv);
+		if (list_fd >= 0)
+			close(list_fd);
+		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
+		sync_on_exit(s, -1, now);
+		return true;
+	}
+	if (list_fd >= 0)
+		close(list_fd);
+	argv_free(argv);
+	s->rsync_err.fd = s->proc.err_fd;
+	loop_fd_add(&s->rsync_err);
+	s->rsync.pid = s->proc.pid;
+	loop_process_add(&s->rsync);
+	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
+	return true;
+}
+
+/* Add the directories above path (a/b for a/b/c) to ps. */
+static void add_parents(struct pathset *ps, const char *path)
+{
+	const char *slash;
+	char *dir;
+
+	for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		dir = xstrndup(path, (size_t)(slash - path));
+		pathset_add(ps, dir);
+		free(dir);
+	}
+}
+
+/* The moves seen since the last run began, made on the target by its
+ * mover before the run's rsyncs (none in a guarded run, nor in a dry
+ * one). A move made leaves both its paths to the quiet part, which then
+ * recurses and compares times: the renamed copy is checked, and nothing
+ * that did not change is sent. A new directory it was moved into goes
+ * there too: in the content part, with -r and --ignore-times, it would
+ * send the renamed copy whole. A move not made (the old place changed
+ * or gone, the new one taken, another file system) leaves them to the
+ * content part, as any change. */
+static void apply_moves(struct sync *s)
+{
+	mover_fn *mover = mover_of(s);
+	char *prefix, *base, *path, *slash;
+	struct buf b = { 0 };
+	struct pathset above = { 0 };
+	struct stat st;
+	size_t i, done = 0;
+
+	s->run_renamed = false;
+	if (!s->nmoves)
+		return;
+	base = rsync_list_base(&s->conf, &prefix);
+	if (mover && !s->guarded && !s->dry_run) {
+		/* a directory renamed on the target only for a directory */
+		for (i = 0; i < s->nmoves; i++) {
+			path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
+			if (lstat(path, &st) == 0)
+				s->moves[i].is_dir = S_ISDIR(st.st_mode);
+			*(slash = strrchr(path, '/')) = '\0';
+			s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+			free(path);
+		}
+		mover(&s->conf, s->control, prefix, s->moves, s->nmoves);
+	}
+	for (i = 0; i < s->nmoves; i++) {
+		struct move *m = &s->moves[i];
+
+		pathset_add(m->done ? &s->quiet : &s->pending, m->from);
+		pathset_add(m->done ? &s->quiet : &s->pending, m->to);
+		if (m->done)
+			done++;
+		if (m->made)	/* their modes and times, by rsync */
+			add_parents(&s->quiet, m->to);
+		if (m->done)
+			add_parents(&above, m->to);
+		if (log_enabled(L_DEBUG)) {
+			buf_add_escaped(&b, m->from);
+			buf_adds(&b, " -> ");
+			buf_add_escaped(&b, m->to);
+			log_debug("sync %s: %s on the target: %s", s->label,
+			    m->done ? "renamed" : "not renamed", b.s);
+			b.len = 0;
+		}
+		free(m->from);
+		free(m->to);
+	}
+	buf_free(&b);
+	pathset_move(&s->pending, &s->quiet, &above);
+	pathset_clear(&above);
+	if (done)
+		log_info("sync %s: renamed %zu of %zu moved path%s on the target", s->label,
+		    done, s->nmoves, s->nmoves == 1 ? "" : "s");
+	s->run_renamed = done > 0;
+	free(s->moves);
+	s->moves = NULL;
+	s->nmoves = 0;
+	free(base);
+	free(prefix);
+}
+
+/* A run: one or two rsyncs in a row (see step), which end in
+ * sync_on_exit. */
 static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only: the names seen
@@ -547,12 +800,9 @@ static void run(struct sync *s, long long now)
 	 * skipped), then a full run carries what changed below them */
 	bool flat = !s->conf.recurse && !s->file_source && !s->pending.everything;
 	bool full = s->pending.everything || s->once || (!s->conf.recurse && !flat);
-	struct rsync_run r = { .modify_window = -1, .control = s->control };
 	struct stat st;
-	int list_fd = -1;
-	char **argv, *line;
 
-	if (!full && pathset_empty(&s->pending)) {
+	if (!full && pathset_empty(&s->pending) && pathset_empty(&s->quiet) && !s->nmoves) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);	/* nothing left to do */
 		return;
 	}
@@ -565,16 +815,10 @@ static void run(struct sync *s, long long now)
 	}
 	if (s->conf.transport == TRANSPORT_LOCAL && check_target(s, now, &full) < 0)
 		return;
-	if (!full && (list_fd = write_list(s)) < 0)
-		full = true;
 	s->full_next = flat && !full;
 	/* a file source's change poni saw goes over whatever its size
 	 * and time say */
-	r.ignore_times = full && s->file_source && !s->unknown;
-	r.flat = s->full_next;
-	r.via_link = s->via_link;
-	s->run_paths = full ? 0 : s->pending.count;
-	pathset_clear(&s->pending);
+	s->run_ignore_times = full && s->file_source && !s->unknown;
 	/* A full run for unknown changes (start, a source back, lost
 	 * events, a retry, the periodic one) with delete: an empty source
 	 * is more likely an unmounted disk than a choice: delete nothing
@@ -583,47 +827,25 @@ static void run(struct sync *s, long long now)
 	s->guarded = full && s->unknown && s->conf.delete && s->conf.delete_guard &&
 	    source_empty(s);
 	s->unknown = false;
-	r.from_list = !full;
-	r.guard = s->guarded;
-	r.modify_window = s->conf.modify_window >= 0 ? s->conf.modify_window :
-	    s->target.mtime_window;
-	if (full)
+	apply_moves(s);
+	/* the parts of the run; the sets gather the changes of the next */
+	s->run_content = s->pending;
+	memset(&s->pending, 0, sizeof s->pending);
+	if (full) {
+		pathset_everything(&s->run_content);
+		pathset_clear(&s->quiet);	/* a full run carries them */
 		s->full_due = next_full(s, now);
-	argv = rsync_argv(&s->conf, &r);
-	line = argv_format(argv);
+	} else {
+		pathset_take_except(&s->run_quiet, &s->quiet, &s->run_content);
+	}
 	s->dirty = false;
 	s->run_started = now;
 	untell(s);		/* whatever it waited for is there */
-	if (s->dry_run) {
-		log_info("sync %s: would run: %s", s->label, line);
-		free(line);
-		argv_free(argv);
-		if (list_fd >= 0)
-			close(list_fd);
-		s->runs++;
-		s->last_ok = true;
-		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	if (step(s, now))
 		return;
-	}
-	log_debug("sync %s: running %s", s->label, line);
-	free(line);
-	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
-		int err = errno;
-		argv_free(argv);
-		if (list_fd >= 0)
-			close(list_fd);
-		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
-		sync_on_exit(s, -1, now);
-		return;
-	}
-	if (list_fd >= 0)
-		close(list_fd);
-	argv_free(argv);
-	s->rsync_err.fd = s->proc.err_fd;
-	loop_fd_add(&s->rsync_err);
-	s->rsync.pid = s->proc.pid;
-	loop_process_add(&s->rsync);
-	schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
+	s->runs++;		/* a dry run */
+	s->last_ok = true;
+	schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 }
 
 /* The earlier of two due times (SYNC_NO_DUE: none). */
@@ -748,7 +970,7 @@ static void log_failure(struct sync *s, int status, long long took)
 
 static void sync_on_exit(struct sync *s, int status, long long now)
 {
-	long long took = now - s->run_started;
+	long long took = now - s->step_started;
 	long backoff;
 	int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, i;
 	/* rsync went through but some paths failed (unreadable, a name
@@ -757,15 +979,11 @@ static void sync_on_exit(struct sync *s, int status, long long now)
 
 	loop_fd_remove(&s->rsync_err);
 	proc_finish(&s->proc);
-	s->runs++;
 	s->last_ok = code >= 0 && rsync_exit_ok(code);
 	if (s->last_ok) {
 		/* a good full run settles a part that failed before */
 		if (!s->run_paths)
 			s->retry_due = SYNC_NO_DUE;
-		if (s->retry_due == SYNC_NO_DUE)
-			s->failures = 0;
-		s->last_ok_time = time(NULL);
 		if (s->run_paths)
 			log_info("sync %s: ok in %lld.%03lld s (%zu path%s)%s", s->label,
 			    took / 1000, took % 1000, s->run_paths, s->run_paths == 1 ? "" : "s",
@@ -774,16 +992,28 @@ static void sync_on_exit(struct sync *s, int status, long long now)
 			log_info("sync %s: ok in %lld.%03lld s (full)%s", s->label,
 			    took / 1000, took % 1000,
 			    code == 24 ? ", some files vanished during the run" : "");
-		if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run)
-			target_record(&s->target);
 	} else {
 		/* The retry syncs everything: what this run carried too. */
 		if (!partial)
 			unknown_changes(s);
+		pathset_clear(&s->run_quiet);
 		if (!s->retired)
 			log_failure(s, status, took);
 	}
 	free(proc_take_stderr(&s->proc));	/* what log_failure did not take */
+	/* the run goes on with its quiet part */
+	if (s->last_ok && !s->retired && !s->source_gone && step(s, now))
+		return;
+	pathset_clear(&s->run_quiet);
+	/* The end of the run. */
+	s->runs++;
+	if (s->last_ok) {
+		if (s->retry_due == SYNC_NO_DUE)
+			s->failures = 0;
+		s->last_ok_time = time(NULL);
+		if (s->conf.transport == TRANSPORT_LOCAL && !s->dry_run)
+			target_record(&s->target);
+	}
 	if (s->once || s->retired) {
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
 		return;
@@ -1006,25 +1236,26 @@ void sync_report_unsynced(const struct sync *s)
 {
 	struct buf b = { 0 };
 	const char *some[5];
-	size_t i, n;
+	size_t i, n, count = s->pending.count + s->quiet.count + s->nmoves;
 
 	/* an idle sync's "everything" without a failed run is only the
 	 * mark that initial_sync: false leaves, not a change */
 	if (s->once || (!s->dirty && s->retry_due == SYNC_NO_DUE &&
-	    (pathset_empty(&s->pending) || (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
+	    ((pathset_empty(&s->pending) && pathset_empty(&s->quiet) && !s->nmoves) ||
+	    (s->state == SYNC_IDLE && (s->last_ok || !s->runs)))))
 		return;
-	if (s->pending.everything || s->retry_due != SYNC_NO_DUE) {
+	if (s->pending.everything || s->quiet.everything || s->retry_due != SYNC_NO_DUE) {
 		buf_adds(&b, "a full run");
 	} else {
-		buf_addf(&b, "%zu changed path%s (", s->pending.count,
-		    s->pending.count == 1 ? "" : "s");
+		buf_addf(&b, "%zu changed path%s (", count, count == 1 ? "" : "s");
 		n = pathset_some(&s->pending, some, 5);
+		n += pathset_some(&s->quiet, some + n, 5 - n);
 		for (i = 0; i < n; i++) {
 			if (i)
 				buf_adds(&b, ", ");
 			buf_add_escaped(&b, some[i]);
 		}
-		buf_adds(&b, n < s->pending.count ? ", ...)" : ")");
+		buf_adds(&b, n < count ? ", ...)" : ")");
 	}
 	log_warn("sync %s: stopping with %s not synced: %s; the next full run brings it over "
 	    "(at start%s, or full_sync after it)", s->label, b.s,

@@ -48,6 +48,8 @@ struct watcher {
 	char *link_name;	/* and the link's name there; else NULL */
 	struct wdtree tree;	/* the watched directories; tree.root is dir */
 	size_t missing;		/* directories the watch limit left unwatched */
+	char *move_from;	/* an IN_MOVED_FROM waiting for its IN_MOVED_TO */
+	uint32_t move_cookie;
 };
 
 struct watcher *watcher_new(const struct sync_conf *conf)
@@ -418,6 +420,31 @@ static void moved_self(struct watcher *w, int wd)
 		scan(w, found);
 }
 
+/* The first half of a move whose second half did not follow (a move
+ * out of the tree, or to an excluded name): a change of its own. */
+static void flush_move(struct watcher *w, watch_fn *fn, void *ctx)
+{
+	if (!w->move_from)
+		return;
+	fn(ctx, WATCH_CHANGED, w->move_from, 0);
+	free(w->move_from);
+	w->move_from = NULL;
+}
+
+/* Both halves of a move within the tree: one report of both paths. */
+static void report_move(struct watcher *w, const char *to, int is_dir, watch_fn *fn, void *ctx)
+{
+	size_t fl = strlen(w->move_from), tl = strlen(to);
+	char *both = xmalloc(fl + tl + 2);
+
+	memcpy(both, w->move_from, fl + 1);
+	memcpy(both + fl + 1, to, tl + 1);
+	fn(ctx, WATCH_MOVED, both, is_dir ? WATCH_DIR : 0);
+	free(both);
+	free(w->move_from);
+	w->move_from = NULL;
+}
+
 /* One event of a directory source, on directory wd. */
 static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 		      watch_fn *fn, void *ctx)
@@ -436,7 +463,7 @@ static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 	/* the source directory's own mode, owner or times: only a full
 	 * run carries those (a listed "." would recurse into everything) */
 	if (!ev->len && wd == w->tree.root && (ev->mask & IN_ATTRIB)) {
-		fn(ctx, WATCH_CHANGED, "", 0);
+		fn(ctx, WATCH_CHANGED, "", WATCH_ATTRIB);
 		return;
 	}
 	if (!ev->len || paths_of(w, wd, ev->name, rel, abs) < 0)
@@ -454,10 +481,24 @@ static void dir_event(struct watcher *w, int wd, const struct inotify_event *ev,
 		flags = WATCH_WRITTEN;
 	else if (ev->mask & IN_CLOSE_WRITE)
 		flags = WATCH_CLOSED;
+	else if (ev->mask & IN_ATTRIB)
+		flags = WATCH_ATTRIB;
 	else if ((ev->mask & IN_CREATE) && !is_dir) {
 		struct stat st;
 		if (lstat(abs, &st) == 0 && S_ISREG(st.st_mode))
 			flags = WATCH_OPENED;
+	}
+	/* A rename within the tree is queued as an IN_MOVED_FROM and, next,
+	 * an IN_MOVED_TO of the same cookie: the first waits for the second
+	 * (see event), to report one move. */
+	if (ev->mask & IN_MOVED_FROM) {
+		w->move_from = xstrdup(rel);
+		w->move_cookie = ev->cookie;
+		return;
+	}
+	if ((ev->mask & IN_MOVED_TO) && w->move_from && ev->cookie == w->move_cookie) {
+		report_move(w, rel, is_dir, fn, ctx);
+		return;
 	}
 	fn(ctx, WATCH_CHANGED, rel, flags);
 }
@@ -467,6 +508,8 @@ static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn
 {
 	if (ev->mask & IN_Q_OVERFLOW)
 		return 1;
+	if (w->move_from && !((ev->mask & IN_MOVED_TO) && ev->cookie == w->move_cookie))
+		flush_move(w, fn, ctx);
 	if (w->link_wd && ev->wd == w->link_wd) {
 		if (ev->len && strcmp(ev->name, w->link_name) == 0)
 			fn(ctx, WATCH_SOURCE_RELINKED, "", 0);
@@ -488,7 +531,7 @@ static int event(struct watcher *w, const struct inotify_event *ev, watch_fn *fn
 		if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 			fn(ctx, WATCH_SOURCE_GONE, "", 0);
 		else if (ev->len && strcmp(ev->name, w->file_name) == 0)
-			fn(ctx, WATCH_CHANGED, "", 0);
+			fn(ctx, WATCH_CHANGED, "", ev->mask & IN_ATTRIB ? WATCH_ATTRIB : 0);
 		return 0;
 	}
 	dir_event(w, ev->wd, ev, fn, ctx);
@@ -514,6 +557,7 @@ void watcher_read(struct watcher *w, watch_fn *fn, void *ctx)
 	for (p = buf; len > 0 && p < buf + len;
 	     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
 		overflow |= event(w, (const struct inotify_event *)p, fn, ctx);
+	flush_move(w, fn, ctx);	/* (a rename's halves are rarely read apart) */
 	if (overflow) {
 		/* Events were lost, maybe creations of directories among
 		 * them: the tree is built again here, after the batch (not
@@ -537,5 +581,6 @@ void watcher_free(struct watcher *w)
 	free(w->file_name);
 	free(w->exclude_prefix);
 	free(w->link_name);
+	free(w->move_from);
 	free(w);
 }

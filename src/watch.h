@@ -9,6 +9,8 @@
 
 enum watch_event {
 	WATCH_CHANGED,		/* something under the source changed */
+	WATCH_MOVED,		/* renamed within the tree: relpath is the old
+				 * path, followed by its NUL and the new path */
 	WATCH_OVERFLOW,		/* events were lost: the watcher has rescanned
 				 * (see watcher_missing); sync everything */
 	WATCH_SOURCE_GONE,	/* the source itself went away */
@@ -19,6 +21,11 @@ enum watch_event {
 #define WATCH_OPENED 1u		/* a regular file was created */
 #define WATCH_WRITTEN 2u	/* a file was written to */
 #define WATCH_CLOSED 4u		/* a file open for writing was closed */
+/* Only its attributes changed (mode, owner, times: IN_ATTRIB), not its
+ * content: a quick check (size and time) is enough to sync it. Without
+ * this flag a change is one of content: written, created, deleted. */
+#define WATCH_ATTRIB 8u
+#define WATCH_DIR 16u		/* WATCH_MOVED: what moved is a directory */
 
 /* relpath: relative to the source directory; "" for a file source, and
  * for a change of the source directory's own attributes. */

@@ -517,6 +517,35 @@ calls_at_least() {
 	[ "$(rsync_calls)" -ge "$1" ]
 }
 
+# make_stats_wrapper: $T/bin/rsync, for the rsync key: the real rsync with
+# --stats, whose "Literal data" (file data sent as is, not matched against
+# the replica) is appended, one number of bytes a line, to $T/literal.
+make_stats_wrapper() {
+	local real q
+	real=$(command -v rsync) || fail "$TEST_NAME" "no rsync"
+	q=$(printf '%q' "$T")
+	mkdir -p "$T/bin"
+	cat >"$T/bin/rsync" <<-EOF
+		#!/bin/bash
+		out=\$($(printf '%q' "$real") --stats "\$@")
+		rc=\$?
+		printf '%s\n' "\$out" | sed -n 's/^Literal data: \([0-9,]*\) bytes.*/\1/p' |
+		    tr -d , >>$q/literal
+		exit \$rc
+	EOF
+	chmod +x "$T/bin/rsync"
+	: >"$T/literal"
+}
+
+# literal_mark: the number of rsync runs counted in $T/literal so far;
+# literal_since MARK: the bytes of file data they sent since MARK.
+literal_mark() {
+	wc -l <"$T/literal"
+}
+literal_since() {
+	tail -n "+$(($1 + 1))" "$T/literal" | awk '{ n += $1 } END { print n + 0 }'
+}
+
 # --- the log since a mark ------------------------------------------------------
 
 # log_mark: the number of lines in poni's log now; log_since MARK: the

@@ -106,6 +106,26 @@ int main(void)
 		free(basedir);
 		free(prefix);
 	}
+	TEST("rsync argv: listed paths whose attributes alone changed: a quick check") {
+		struct rsync_run quick = { .from_list = true, .quick = true, .modify_window = -1 };
+		c = base();
+		c.delete = true;
+		s = joined(rsync_argv(&c, &quick));
+		CHECK_STR(s, "'rsync' '-az' '-r' '--modify-window=-1' '--files-from=-' '--from0' "
+		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
+		free(s);
+		quick.flat = true;
+		quick.modify_window = 1;
+		s = joined(rsync_argv(&c, &quick));
+		CHECK_STR(s, "'rsync' '-az' '--modify-window=1' '--files-from=-' '--from0' "
+		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
+		free(s);
+		quick.size_only = true;
+		s = joined(rsync_argv(&c, &quick));
+		CHECK_STR(s, "'rsync' '-az' '--size-only' '--files-from=-' '--from0' "
+		    "'--delete-missing-args' '--delete' '/opt/' '/opt/'");
+		free(s);
+	}
 	TEST("rsync argv: P is dropped, so no partial file replaces a good copy") {
 		c = base();
 		c.rsync_opts = "PaPvP";

@@ -11,9 +11,15 @@
 
 #define FXP_INIT 1
 #define FXP_VERSION 2
+#define FXP_LSTAT 7
 #define FXP_RENAME 18
 #define FXP_STATUS 101
+#define FXP_ATTRS 105
 #define FX_OK 0
+/* ATTRS: which fields follow its flags */
+#define ATTR_SIZE 0x1
+#define ATTR_UIDGID 0x2
+#define ATTR_PERMISSIONS 0x4
 
 char **sftp_argv(const struct sync_conf *s, const char *control)
 {
@@ -60,28 +66,39 @@ static void put_path(struct buf *b, const char *dir, const char *name)
 	buf_adds(b, name);
 }
 
-void sftp_requests(struct buf *b, const char *dir, char *const from[], char *const to[],
-    size_t n)
+void sftp_init(struct buf *b)
 {
-	size_t i;
-
 	put_u32(b, 5);
 	buf_addc(b, FXP_INIT);
 	put_u32(b, 3);
-	for (i = 0; i < n; i++) {
-		put_u32(b, 1 + 4 + 4 + path_len(dir, from[i]) + 4 + path_len(dir, to[i]));
-		buf_addc(b, FXP_RENAME);
-		put_u32(b, i);
-		put_path(b, dir, from[i]);
-		put_path(b, dir, to[i]);
-	}
 }
 
-void sftp_answers_init(struct sftp_answers *a, bool *ok, size_t n)
+void sftp_lstat(struct buf *b, size_t id, const char *dir, const char *name)
+{
+	put_u32(b, 1 + 4 + 4 + path_len(dir, name));
+	buf_addc(b, FXP_LSTAT);
+	put_u32(b, id);
+	put_path(b, dir, name);
+}
+
+void sftp_rename(struct buf *b, size_t id, const char *dir, const char *from, const char *to)
+{
+	put_u32(b, 1 + 4 + 4 + path_len(dir, from) + 4 + path_len(dir, to));
+	buf_addc(b, FXP_RENAME);
+	put_u32(b, id);
+	put_path(b, dir, from);
+	put_path(b, dir, to);
+}
+
+void sftp_answers_init(struct sftp_answers *a, enum sftp_question question, bool version,
+    bool *ok, size_t n)
 {
 	memset(a, 0, sizeof *a);
 	a->ok = ok;
 	a->n = n;
+	a->question = question;
+	a->version = !version;
+	a->state = a->version && !n;
 	memset(ok, 0, n * sizeof *ok);
 }
 
@@ -97,6 +114,23 @@ static int bad(struct sftp_answers *a)
 	return a->state = -1;
 }
 
+/* ATTRS (after the id, len bytes): the type of a directory. */
+static bool attrs_dir(const unsigned char *p, size_t len)
+{
+	unsigned long flags;
+	size_t at = 4;
+
+	if (len < 4)
+		return false;
+	flags = get_u32(p);
+	if (flags & ATTR_SIZE)
+		at += 8;
+	if (flags & ATTR_UIDGID)
+		at += 8;
+	return flags & ATTR_PERMISSIONS && len >= at + 4 &&
+	    (get_u32(p + at) & 0170000) == 0040000;
+}
+
 /* One whole packet, without its length: its type and fields. */
 static int take(struct sftp_answers *a, const unsigned char *p, size_t len)
 {
@@ -104,16 +138,17 @@ static int take(struct sftp_answers *a, const unsigned char *p, size_t len)
 		if (p[0] != FXP_VERSION || len < 5 || get_u32(p + 1) != 3)
 			return bad(a);
 		a->version = true;
-	} else {
-		/* STATUS: id, code, message, language. A server may answer
-		 * out of order; OpenSSH's answers one request after the
-		 * other, and poni takes them so: any other order counts as
-		 * no answer, which costs a transfer, never a wrong replica */
-		if (p[0] != FXP_STATUS || len < 9 || get_u32(p + 1) != a->answered ||
-		    a->answered >= a->n)
-			return bad(a);
-		a->ok[a->answered++] = get_u32(p + 5) == FX_OK;
+		return a->state = a->answered == a->n;
 	}
+	/* STATUS: id, code, message, language; ATTRS: id, attributes */
+	if (len < 5 || get_u32(p + 1) != a->answered || a->answered >= a->n)
+		return bad(a);
+	if (p[0] == FXP_STATUS && len >= 9)
+		a->ok[a->answered++] = a->question == SFTP_RENAMED && get_u32(p + 5) == FX_OK;
+	else if (p[0] == FXP_ATTRS && a->question == SFTP_IS_DIR)
+		a->ok[a->answered++] = attrs_dir(p + 5, len - 5);
+	else
+		return bad(a);
 	return a->state = a->answered == a->n;
 }
 

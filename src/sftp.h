@@ -22,28 +22,40 @@
  * and its -s works the same). Free with argv_free. */
 char **sftp_argv(const struct sync_conf *s, const char *control);
 
-/* Append to b the requests: SSH_FXP_INIT (version 3), then for each i
- * an SSH_FXP_RENAME with id i of dir/from[i] to dir/to[i] (dir as is
- * when from[i] or to[i] is empty). Plain RENAME: OpenSSH's sftp-server
- * never replaces an existing target with it. The names go as bytes,
- * whatever they hold. */
-void sftp_requests(struct buf *b, const char *dir, char *const from[], char *const to[],
-    size_t n);
+/* Requests, appended to b: SSH_FXP_INIT (version 3), which comes
+ * first; SSH_FXP_LSTAT of dir/name; SSH_FXP_RENAME of dir/from to
+ * dir/to (dir as is for an empty name). Plain RENAME: OpenSSH's
+ * sftp-server never replaces an existing target with it. The names go
+ * as bytes, whatever they hold. */
+void sftp_init(struct buf *b);
+void sftp_lstat(struct buf *b, size_t id, const char *dir, const char *name);
+void sftp_rename(struct buf *b, size_t id, const char *dir, const char *from, const char *to);
 
-/* The answers to n renames, fed as they arrive: SSH_FXP_VERSION, then
- * one SSH_FXP_STATUS per id, in any order. */
+/* What the answers tell: whether each rename was done (SSH_FXP_STATUS
+ * OK), or whether each path is a directory, not a link (LSTAT's
+ * SSH_FXP_ATTRS with the type of a directory; a STATUS: no). */
+enum sftp_question { SFTP_RENAMED, SFTP_IS_DIR };
+
+/* The answers to requests with ids 0 to n-1, fed as they arrive: after
+ * SSH_FXP_VERSION when the requests began with INIT, one answer per id,
+ * in the order of the ids (OpenSSH's sftp-server answers one request
+ * after the other; any other order counts as no answer, which costs a
+ * transfer, never a wrong replica). */
 struct sftp_answers {
-	bool *ok;		/* the caller's n flags: rename i succeeded */
+	bool *ok;		/* the caller's n flags */
 	size_t n;
+	enum sftp_question question;
 	size_t answered;	/* ids answered so far */
-	bool version;		/* the VERSION packet seen */
+	bool version;		/* the VERSION packet seen (or not awaited) */
 	int state;		/* 0: more expected, 1: all answered, -1: bad */
 	unsigned char pkt[SFTP_MAX_PACKET + 4];	/* a packet being read */
 	size_t have;
 };
-/* Start reading the answers to n renames into ok[] (all false now). */
-void sftp_answers_init(struct sftp_answers *a, bool *ok, size_t n);
-/* Take the next len bytes the server sent. Returns 1 once every rename
+/* Start reading the answers to n requests into ok[] (all false now);
+ * version: a VERSION packet comes first. */
+void sftp_answers_init(struct sftp_answers *a, enum sftp_question question, bool version,
+    bool *ok, size_t n);
+/* Take the next len bytes the server sent. Returns 1 once every request
  * has been answered, 0 while answers are missing, -1 when the stream is
  * not a valid answer (a wrong packet, an unknown or repeated id, bytes
  * after the last answer): every ok[] is false then, and stays so. */

@@ -1,8 +1,11 @@
 /* Renames on an ssh target through "ssh -s HOST sftp".
  *
- * The requests go to ssh's stdin through a pipe, the answers come from
- * its stdout through another; both in the event loop. The stdin pipe
- * stays open until every answer is in: OpenSSH's sftp-server exits at
+ * Two rounds in one session: INIT and an LSTAT of each directory above
+ * the paths; then a RENAME of each move whose directories all are
+ * directories (not links), in order. The requests go to ssh's stdin
+ * through a pipe, the answers come from its stdout through another;
+ * both in the event loop. The stdin pipe stays open until every answer
+ * is in: OpenSSH's sftp-server exits at
  * the end of its input without doing what it has not done yet (a file
  * as stdin would rename nothing). Closing it then ends sftp-server, ssh
  * exits, and done() is called once it is reaped. A child that hangs is
@@ -49,16 +52,61 @@ static void on_writable(struct loop_fd *f, short revents)
 	ssize_t w;
 
 	(void)revents;
-	w = write(f->fd, r->req.s + r->sent, r->req.len - r->sent);
+	w = write(f->fd, r->req.s + r->req_sent, r->req.len - r->req_sent);
 	if (w < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (w < 0) {		/* ssh is gone (EPIPE): its exit tells */
 		close_input(r);
 		return;
 	}
-	r->sent += (size_t)w;
-	if (r->sent == r->req.len)	/* all sent; kept open, see above */
+	r->req_sent += (size_t)w;
+	if (r->req_sent == r->req.len)	/* all sent; kept open, see above */
 		loop_fd_remove(f);
+}
+
+static int compare(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether each directory above path (below r->dir) is one on the
+ * target. */
+static bool dirs_ok(const struct sshrename *r, const char *path)
+{
+	const char *slash;
+	char *dir, **found;
+	bool ok = true;
+
+	for (slash = strchr(path, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
+		dir = xstrndup(path, (size_t)(slash - path));
+		found = bsearch(&dir, r->dirs, r->ndirs, sizeof *r->dirs, compare);
+		ok = found && r->dir_ok[found - r->dirs];
+		free(dir);
+	}
+	return ok;
+}
+
+/* The directories are known: ask for the renames they allow. */
+static void ask_renames(struct sshrename *r)
+{
+	size_t i;
+
+	r->renaming = true;
+	r->sent = xcalloc(r->n + 1, sizeof *r->sent);
+	r->sent_ok = xcalloc(r->n + 1, sizeof *r->sent_ok);
+	r->req.len = r->req_sent = 0;
+	for (i = 0; i < r->n; i++)
+		if (dirs_ok(r, r->from[i]) && dirs_ok(r, r->to[i])) {
+			sftp_rename(&r->req, r->nsent, r->dir, r->from[i], r->to[i]);
+			r->sent[r->nsent++] = i;
+		}
+	sftp_answers_init(&r->answers, SFTP_RENAMED, false, r->sent_ok, r->nsent);
+	if (!r->nsent) {
+		close_input(r);
+		return;
+	}
+	if (r->in.fd >= 0)
+		loop_fd_add(&r->in);
 }
 
 /* Read what ssh's stdout holds; at its end, judge the answers. */
@@ -66,7 +114,7 @@ static void read_answers(struct sshrename *r)
 {
 	char buf[4096];
 	ssize_t n;
-	int reads;
+	int reads, state;
 
 	for (reads = 0; r->out.fd >= 0 && reads < READS_PER_CALL; reads++) {
 		n = read(r->out.fd, buf, sizeof buf);
@@ -81,8 +129,11 @@ static void read_answers(struct sshrename *r)
 			return;
 		}
 		r->got += (size_t)n;
-		if (sftp_answers_feed(&r->answers, buf, (size_t)n) != 0)
-			close_input(r);	/* answered, or garbage: done */
+		state = sftp_answers_feed(&r->answers, buf, (size_t)n);
+		if (state == 1 && !r->renaming)
+			ask_renames(r);	/* the directories are answered */
+		else if (state != 0)	/* all answered, or garbage: done */
+			close_input(r);
 	}
 }
 
@@ -136,9 +187,35 @@ static char *explain(struct sshrename *r, int status)
 	return why.s;
 }
 
+/* Forget the copies and the answers (ok[] stays). */
+static void forget(struct sshrename *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->from[i]);
+		free(r->to[i]);
+	}
+	for (i = 0; i < r->ndirs; i++)
+		free(r->dirs[i]);
+	free(r->from);
+	free(r->to);
+	free(r->dirs);
+	free(r->dir);
+	free(r->dir_ok);
+	free(r->sent);
+	free(r->sent_ok);
+	r->from = r->to = r->dirs = NULL;
+	r->dir = NULL;
+	r->dir_ok = r->sent_ok = NULL;
+	r->sent = NULL;
+	buf_free(&r->req);
+}
+
 static void on_reaped(struct loop_process *c, int status)
 {
 	struct sshrename *r = container_of(c, struct sshrename, child);
+	size_t i;
 
 	loop_timer_cancel(&r->timer);
 	read_answers(r);	/* what the pipe still holds */
@@ -148,10 +225,40 @@ static void on_reaped(struct loop_process *c, int status)
 	close_output(r);
 	loop_fd_remove(&r->err);
 	proc_finish(&r->proc);
+	if (!r->renaming)	/* the directories were not all answered */
+		r->answers.state = -1;
+	if (r->renaming && r->answers.state == 1)
+		for (i = 0; i < r->nsent; i++)
+			r->ok[r->sent[i]] = r->sent_ok[i];
 	r->error = explain(r, status);
-	buf_free(&r->req);
-	r->sent = 0;
+	forget(r);
 	r->done(r);
+}
+
+/* The directories above the paths, each once, sorted, in r->dirs. */
+static void find_dirs(struct sshrename *r)
+{
+	const char *slash, *path;
+	size_t i, j, k, cap = 0;
+
+	for (i = 0; i < 2 * r->n; i++) {
+		path = i < r->n ? r->from[i] : r->to[i - r->n];
+		for (slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+			if (r->ndirs == cap)
+				r->dirs = xrealloc(r->dirs, (cap = 2 * cap + 8) * sizeof *r->dirs);
+			r->dirs[r->ndirs++] = xstrndup(path, (size_t)(slash - path));
+		}
+	}
+	if (!r->ndirs)
+		return;
+	qsort(r->dirs, r->ndirs, sizeof *r->dirs, compare);
+	for (j = 0, k = 1; k < r->ndirs; k++) {
+		if (strcmp(r->dirs[j], r->dirs[k]) == 0)
+			free(r->dirs[k]);
+		else
+			r->dirs[++j] = r->dirs[k];
+	}
+	r->ndirs = j + 1;
 }
 
 int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *control,
@@ -161,12 +268,14 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err = 0;
 	char **argv;
 
+	size_t i;
+
 	memset(r, 0, sizeof *r);
 	r->ok = ok;
 	r->n = n;
 	r->done = done;
 	r->in.fd = r->out.fd = r->err.fd = -1;
-	sftp_answers_init(&r->answers, ok, n);
+	memset(ok, 0, n * sizeof *ok);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		err = errno;
 	} else {
@@ -192,7 +301,19 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 		r->error = xasprintf("cannot start %s: %s", s->ssh, strerror(err));
 		return -1;
 	}
-	sftp_requests(&r->req, dir, from, to, n);
+	r->dir = xstrdup(dir);
+	r->from = xcalloc(n + 1, sizeof *r->from);
+	r->to = xcalloc(n + 1, sizeof *r->to);
+	for (i = 0; i < n; i++) {
+		r->from[i] = xstrdup(from[i]);
+		r->to[i] = xstrdup(to[i]);
+	}
+	find_dirs(r);
+	r->dir_ok = xcalloc(r->ndirs + 1, sizeof *r->dir_ok);
+	sftp_init(&r->req);
+	for (i = 0; i < r->ndirs; i++)
+		sftp_lstat(&r->req, i, dir, r->dirs[i]);
+	sftp_answers_init(&r->answers, SFTP_IS_DIR, true, r->dir_ok, r->ndirs);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	r->in = (struct loop_fd){ .fd = in[1], .events = POLLOUT, .cb = on_writable };

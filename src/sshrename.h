@@ -1,8 +1,11 @@
 /* Renames on an ssh target, without a remote shell: one ssh child
  * (through poni's master when there is one) per batch, asking the
  * host's sshd for its sftp subsystem, which renames each path with
- * plain SFTP RENAME (never over an existing target). Run in the event
- * loop: it never blocks, and it is bounded in time. */
+ * plain SFTP RENAME (never over an existing target). sftp-server follows
+ * symbolic links in the directories above a path: a rename is asked
+ * for only when each of those (below dir) is a directory on the target
+ * (LSTAT first), so that no link leads it out of the target. Run in
+ * the event loop: it never blocks, and it is bounded in time. */
 #ifndef PONI_SSHRENAME_H
 #define PONI_SSHRENAME_H
 
@@ -25,9 +28,17 @@ struct sshrename {
 				 * the log; "" when all were tried), or NULL */
 	void (*done)(struct sshrename *r);
 	/* its own */
+	char *dir, **from, **to;	/* copies */
+	char **dirs;		/* the directories above them, sorted */
+	size_t ndirs;
+	bool *dir_ok;		/* each a directory, not a link, on the target */
+	size_t *sent;		/* the renames asked for, in order */
+	size_t nsent;
+	bool *sent_ok;
+	bool renaming;		/* past the directories, renaming */
 	struct proc proc;
 	struct buf req;		/* the requests, and how much went */
-	size_t sent;
+	size_t req_sent;
 	struct sftp_answers answers;
 	size_t got;		/* bytes of answer */
 	struct loop_fd in, out, err;
@@ -38,7 +49,8 @@ struct sshrename {
 };
 
 /* Rename dir/from[i] to dir/to[i] on s's host, in order, through the
- * master at control (or NULL). Returns 0, and done(r) is called from the
+ * master at control (or NULL); from[i] and to[i] are relative to dir
+ * (which is not checked: the user's remote_path). Returns 0, and done(r) is called from the
  * loop once the child is reaped, with ok[i] set for each rename the
  * server confirmed (none when its answer is cut short or garbled);
  * from, to and dir may go once this returns, ok and r must stay.

@@ -50,6 +50,7 @@
 #include "rsync.h"
 #include "spawn.h"
 #include "sshmaster.h"
+#include "sshrename.h"
 #include "sync.h"
 #include "target.h"
 #include "util.h"
@@ -105,6 +106,13 @@ struct sync {
 	size_t nmoves;
 	bool run_renamed;	/* the run renamed on the target: its quiet
 				 * part recurses and compares times */
+	/* Over ssh, the renames are a step of the run before its rsyncs
+	 * (see start_ssh_renames). */
+	struct sshrename renames;
+	bool renaming;		/* that step runs */
+	bool *renamed;		/* its answers, one per move */
+	bool run_full;		/* the run being prepared is a full one */
+	bool run_killed;	/* stopped during that step: no rsync after it */
 	struct held_file held[SYNC_MAX_HELD];
 	size_t nheld;
 	bool dirty;		/* changed while running: one more run */
@@ -154,6 +162,8 @@ static void on_timer(struct loop_timer *t);
 static void on_rsync_stderr(struct loop_fd *f, short revents);
 static void on_rsync_exit(struct loop_process *c, int status);
 static void sync_on_exit(struct sync *s, int status, long long now);
+static void on_ssh_renamed(struct sshrename *r);
+static void settle(struct sync *s);
 
 struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		      void (*settled)(struct sync *s))
@@ -456,6 +466,13 @@ static mover_fn *mover_of(const struct sync *s)
 	return s->conf.transport == TRANSPORT_LOCAL ? move_local : NULL;
 }
 
+/* Whether moves are recorded: with a mover, or over ssh (renamed
+ * through sftp, see start_ssh_renames), with delete: true. */
+static bool keeps_moves(const struct sync *s)
+{
+	return mover_of(s) || (s->conf.delete && s->conf.transport == TRANSPORT_SSH);
+}
+
 /* from was renamed to: recorded for the target; what is pending below
  * from is below to now (a file written in from/, then from renamed, is
  * to be sent as to/FILE, over the renamed copy). Past the bound, or
@@ -465,7 +482,9 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	struct move *m;
 	size_t i, len = strlen(from);
 
-	if (!mover_of(s) || s->nmoves == SYNC_MAX_MOVES) {
+	/* (while the ssh renames run, the list they were given stays as
+	 * it is: a move then is a change) */
+	if (!keeps_moves(s) || s->nmoves == SYNC_MAX_MOVES || s->renaming) {
 		pathset_add(&s->pending, from);
 		pathset_add(&s->pending, to);
 		return;
@@ -791,8 +810,98 @@ static void apply_moves(struct sync *s)
 	free(prefix);
 }
 
-/* A run: one or two rsyncs in a row (see step), which end in
- * sync_on_exit. */
+/* Over ssh, the moves are renamed on the target through the sftp
+ * subsystem of its sshd (see sshrename.h: never over an existing name,
+ * nor through a link), a step of the run that the loop runs before its
+ * rsyncs, bounded in time: on_ssh_renamed goes on. Not in a guarded or
+ * dry run; a step that cannot start is a transfer. true when it
+ * started. */
+static bool start_ssh_renames(struct sync *s)
+{
+	char *prefix, *base, **from, **to;
+	size_t i, n = s->nmoves;
+
+	if (s->conf.transport != TRANSPORT_SSH || !keeps_moves(s) || !s->nmoves ||
+	    s->guarded || s->dry_run)
+		return false;
+	base = rsync_list_base(&s->conf, &prefix);
+	from = xcalloc(n, sizeof *from);
+	to = xcalloc(n, sizeof *to);
+	for (i = 0; i < n; i++) {
+		from[i] = xasprintf("%s%s", prefix, s->moves[i].from);
+		to[i] = xasprintf("%s%s", prefix, s->moves[i].to);
+	}
+	s->renamed = xcalloc(n, sizeof *s->renamed);
+	s->renaming = sshrename_start(&s->renames, &s->conf, s->control, s->conf.remote_path,
+	    from, to, n, s->renamed, on_ssh_renamed) == 0;
+	if (!s->renaming) {
+		log_warn("sync %s: cannot rename on the target: %s; transferring instead",
+		    s->label, s->renames.error);
+		sshrename_clear(&s->renames);
+		free(s->renamed);
+		s->renamed = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		free(from[i]);
+		free(to[i]);
+	}
+	free(from);
+	free(to);
+	free(base);
+	free(prefix);
+	return s->renaming;
+}
+
+/* The parts of a run, once its moves are made; then its first rsync. */
+static void run_parts(struct sync *s, long long now)
+{
+	apply_moves(s);
+	/* the parts of the run; the sets gather the changes of the next */
+	s->run_content = s->pending;
+	memset(&s->pending, 0, sizeof s->pending);
+	if (s->run_full) {
+		pathset_everything(&s->run_content);
+		pathset_clear(&s->quiet);	/* a full run carries them */
+		s->full_due = next_full(s, now);
+	} else {
+		pathset_take_except(&s->run_quiet, &s->quiet, &s->run_content);
+	}
+	s->dirty = false;
+	if (step(s, now))
+		return;
+	s->runs++;		/* a dry run */
+	s->last_ok = true;
+	schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+}
+
+/* The ssh renames ended: the moves they made, then the rest of the run
+ * (the changes seen meanwhile join it). */
+static void on_ssh_renamed(struct sshrename *r)
+{
+	struct sync *s = container_of(r, struct sync, renames);
+	size_t i;
+
+	s->renaming = false;
+	for (i = 0; i < r->n; i++)
+		s->moves[i].done = s->renamed[i];
+	if (r->error && *r->error && !s->run_killed && !s->retired)
+		log_warn("sync %s: renaming on the target failed: %s; transferring instead",
+		    s->label, r->error);
+	sshrename_clear(r);
+	free(s->renamed);
+	s->renamed = NULL;
+	if (s->run_killed || s->retired) {	/* poni stops: what is left */
+		s->run_killed = false;
+		apply_moves(s);
+		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	} else {
+		run_parts(s, now_ms());
+	}
+	settle(s);
+}
+
+/* A run: the ssh renames (see start_ssh_renames), then one or two
+ * rsyncs in a row (see step), which end in sync_on_exit. */
 static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only: the names seen
@@ -827,25 +936,14 @@ static void run(struct sync *s, long long now)
 	s->guarded = full && s->unknown && s->conf.delete && s->conf.delete_guard &&
 	    source_empty(s);
 	s->unknown = false;
-	apply_moves(s);
-	/* the parts of the run; the sets gather the changes of the next */
-	s->run_content = s->pending;
-	memset(&s->pending, 0, sizeof s->pending);
-	if (full) {
-		pathset_everything(&s->run_content);
-		pathset_clear(&s->quiet);	/* a full run carries them */
-		s->full_due = next_full(s, now);
-	} else {
-		pathset_take_except(&s->run_quiet, &s->quiet, &s->run_content);
-	}
-	s->dirty = false;
+	s->run_full = full;
 	s->run_started = now;
 	untell(s);		/* whatever it waited for is there */
-	if (step(s, now))
+	if (start_ssh_renames(s)) {
+		schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 		return;
-	s->runs++;		/* a dry run */
-	s->last_ok = true;
-	schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	}
+	run_parts(s, now);
 }
 
 /* The earlier of two due times (SYNC_NO_DUE: none). */
@@ -1159,7 +1257,9 @@ void sync_retire(struct sync *s)
 	log_info("sync %s: removed from the config; stopping it", s->label);
 	s->retired = true;
 	stop_watching(s);
-	if (s->state == SYNC_RUNNING)
+	if (s->renaming)
+		sshrename_stop(&s->renames);
+	else if (s->state == SYNC_RUNNING)
 		proc_signal(&s->proc, SIGTERM);
 	else
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
@@ -1228,8 +1328,12 @@ void sync_stop(struct sync *s)
 
 void sync_kill(struct sync *s, int sig)
 {
-	if (s->state == SYNC_RUNNING)
+	if (s->renaming) {
+		s->run_killed = true;
+		proc_signal(&s->renames.proc, sig);
+	} else if (s->state == SYNC_RUNNING) {
 		proc_signal(&s->proc, sig);
+	}
 }
 
 void sync_report_unsynced(const struct sync *s)

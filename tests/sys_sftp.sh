@@ -2,7 +2,7 @@
 # System tests: renames on an ssh target through the sftp subsystem of a
 # real sshd (src/sshrename.c, driven by tests/sftp_try in poni's event
 # loop): hostile names, never over an existing target, one failure does
-# not stop the others, through an ssh master, an external sftp-server,
+# not stop the others, no link on the target followed, through an ssh master, an external sftp-server,
 # no sftp subsystem at all, an answer that is not SFTP or none, a batch
 # larger than the pipes, and Dropbear's dbclient and server.
 # ONLY=ERE picks tests by name.
@@ -54,8 +54,8 @@ ino() {
 	stat -c %i "$1"
 }
 
-# restart_sshd SED: the test's sshd again on its port, its config edited.
-restart_sshd() {
+# restart_sshd_edited SED: the test's sshd again on its port, its config edited.
+restart_sshd_edited() {
 	stop_sshd
 	sed -i "$1" "$T/sshd_config"
 	"$SSHD" -D -e -f "$T/sshd_config" >>"$T/sshd.log" 2>&1 {NAP_FD}>&- &
@@ -124,16 +124,38 @@ t_sftp_rename_never_overwrites() {
 
 # A missing source, a missing parent for the new name: those fail, and
 # the renames after them are still done, in order (a rename may use the
-# one before it).
+# one before it; not below a directory that it made: those are checked
+# before the renames).
 t_sftp_failures_do_not_stop_the_others() {
 	need_helper
 	start_sshd
 	hostile_tree
 	try "missing" "x" "$NL" "a" "$DASH" "no/such/dir/x" "a" "b" "$DIR" "d2" "d2/sub" "moved"
-	assert_answers "no ok no ok ok ok"
+	assert_answers "no ok no ok ok no"
 	assert_eq "$(cat "$T/dst/b")" "nl" "content of b"
-	assert_eq "$(cat "$T/dst/moved/$NL")" "inside" "content of moved/$NL"
+	assert_eq "$(cat "$T/dst/d2/sub/$NL")" "inside" "content of d2/sub/$NL"
 	assert_eq "$(cat "$T/dst/$DASH")" "dash" "content of $DASH"
+}
+
+# A symbolic link on the target where a path has a directory above it
+# (to a directory outside the target) leads no rename out of it: neither
+# from it nor into it; a rename beside them is made.
+t_sftp_link_not_followed() {
+	need_helper
+	start_sshd
+	hostile_tree
+	mkdir -p "$T/outside/in"
+	echo outside >"$T/outside/x"
+	ln -s "$T/outside" "$T/dst/lnk"
+	mkdir "$T/dst/real"
+	ln -s "$T/outside" "$T/dst/real/lnk"
+	try "lnk/x" "lnk/y" "$NL" "lnk/$NL" "real/lnk/x" "real/y" "$DASH" "real/lnk/in/$DASH" \
+		"$QUOTES" "real/$QUOTES" "lnk" "lnk2"
+	assert_answers "no no no no ok ok"
+	assert_eq "$(cd "$T/outside" && echo *)" "in x" "what is outside the target"
+	assert_eq "$(ls -A "$T/outside/in")" "" "what is outside the target"
+	assert_eq "$(cat "$T/dst/real/$QUOTES")" "quotes" "content of real/$QUOTES"
+	[ -L "$T/dst/lnk2" ] || fail "$TEST_NAME" "the link itself was not renamed"
 }
 
 # Through an ssh master's socket: no login of its own.
@@ -161,7 +183,7 @@ t_sftp_external_server() {
 	need_helper
 	[ -x "$server" ] || skip "$TEST_NAME" "no $server"
 	start_sshd
-	restart_sshd "s|^Subsystem.*|Subsystem sftp $server|"
+	restart_sshd_edited "s|^Subsystem.*|Subsystem sftp $server|"
 	hostile_tree
 	try "$NL" "$BYTES.2" "$DIR" "$DASH.d" "$QUOTES" "$DASH"
 	assert_answers "ok ok no"
@@ -174,7 +196,7 @@ t_sftp_no_subsystem() {
 	local t0
 	need_helper
 	start_sshd
-	restart_sshd '/^Subsystem/d'
+	restart_sshd_edited '/^Subsystem/d'
 	hostile_tree
 	cp -a "$T/dst" "$T/before"
 	t0=$SECONDS
@@ -272,6 +294,7 @@ t_sftp_dropbear_server() {
 run_selected sftp_renames_hostile_names t_sftp_renames_hostile_names
 run_selected sftp_rename_never_overwrites t_sftp_rename_never_overwrites
 run_selected sftp_failures_do_not_stop_the_others t_sftp_failures_do_not_stop_the_others
+run_selected sftp_link_not_followed t_sftp_link_not_followed
 run_selected sftp_through_master t_sftp_through_master
 run_selected sftp_external_server t_sftp_external_server
 run_selected sftp_no_subsystem t_sftp_no_subsystem

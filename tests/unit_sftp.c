@@ -1,5 +1,6 @@
 /* The SFTP renames: the request bytes, the reading of answers (whole,
- * in pieces, cut short, garbled), and the ssh argv asking for sftp. */
+ * in pieces, cut short, garbled; to RENAME and to LSTAT), and the ssh
+ * argv asking for sftp. */
 #include <stdlib.h>
 
 #include "../src/rsync.h"
@@ -30,19 +31,46 @@ static void status(struct buf *b, unsigned id, unsigned code)
 	pkt(b, 101, s, 23);
 }
 
-static int feed(const struct buf *b, bool *ok, size_t n, size_t piece, int *end)
+/* An ATTRS answer: flags, the fields they name. */
+static void attrs(struct buf *b, unsigned id, const char *fields, size_t len)
+{
+	char p[64] = { 0, 0, 0, (char)id };
+
+	memcpy(p + 4, fields, len);
+	pkt(b, 105, p, 4 + len);
+}
+
+/* The renames from[i] -> to[i] in dir. */
+static void renames(struct buf *b, const char *dir, char *const from[], char *const to[], size_t n)
+{
+	size_t i;
+
+	sftp_init(b);
+	for (i = 0; i < n; i++)
+		sftp_rename(b, i, dir, from[i], to[i]);
+}
+
+static int feed_q(const struct buf *b, enum sftp_question q, bool version, bool *ok, size_t n,
+    size_t piece, int *end)
 {
 	struct sftp_answers a;
 	size_t i, len;
 	int r = 0;
 
-	sftp_answers_init(&a, ok, n);
+	sftp_answers_init(&a, q, version, ok, n);
 	for (i = 0; i < b->len; i += len) {
 		len = b->len - i < piece ? b->len - i : piece;
 		r = sftp_answers_feed(&a, b->s + i, len);
 	}
+	if (!b->len)
+		r = a.state;
 	*end = sftp_answers_end(&a);
 	return r;
+}
+
+static int feed(const struct buf *b, bool *ok, size_t n, size_t piece, int *end)
+{
+	return feed_q(b, SFTP_RENAMED, true, ok, n, piece, end);
 }
 
 static char *joined(char **argv)
@@ -64,14 +92,14 @@ int main(void)
 	char *s;
 
 	TEST("sftp requests: INIT 3, then RENAME with id, dir/from, dir/to") {
-		sftp_requests(&b, "/t", from, to, 1);
+		renames(&b, "/t", from, to, 1);
 		CHECK(b.len == 9 + 4 + 1 + 4 + 4 + 4 + 4 + 4);
 		CHECK(memcmp(b.s, "\0\0\0\5\1\0\0\0\3"
 		    "\0\0\0\25\22\0\0\0\0" "\0\0\0\4/t/a" "\0\0\0\4/t/b", b.len) == 0);
 		buf_free(&b);
 	}
 	TEST("sftp requests: names with any byte but NUL go as they are") {
-		sftp_requests(&b, "rel/dir/", from, to, 3);
+		renames(&b, "rel/dir/", from, to, 3);
 		CHECK(b.len == 9 + 35 + 50 + 37);
 		/* the second: id 1, "rel/dir/dir/-n b", "rel/dir/dir/'c\"\n\xff" */
 		CHECK(memcmp(b.s + 9 + 35, "\0\0\0\56\22\0\0\0\1" "\0\0\0\20rel/dir/dir/-n b"
@@ -82,9 +110,41 @@ int main(void)
 		buf_free(&b);
 	}
 	TEST("sftp requests: none is INIT alone") {
-		sftp_requests(&b, "/t", from, to, 0);
+		renames(&b, "/t", from, to, 0);
 		CHECK(b.len == 9 && memcmp(b.s, "\0\0\0\5\1\0\0\0\3", 9) == 0);
 		buf_free(&b);
+	}
+	TEST("sftp requests: LSTAT with id and dir/name") {
+		sftp_lstat(&b, 7, "/t/", "a/'b");
+		CHECK(b.len == 4 + 1 + 4 + 4 + 7);
+		CHECK(memcmp(b.s, "\0\0\0\20\7\0\0\0\7" "\0\0\0\7/t/a/'b", b.len) == 0);
+		buf_free(&b);
+	}
+	TEST("sftp answers to LSTAT: a directory, a file, a link, missing, no permissions") {
+		/* size, uid/gid, permissions, times */
+		attrs(&r, 0, "\0\0\0\17" "\0\0\0\0\0\0\20\0" "\0\0\0\0\0\0\0\0"
+		    "\0\0\101\355" "\0\0\0\0\0\0\0\0", 32);		/* 040755 */
+		attrs(&r, 1, "\0\0\0\4" "\0\0\201\244", 8);	/* 0100644 */
+		attrs(&r, 2, "\0\0\0\4" "\0\0\241\377", 8);	/* 0120777 */
+		status(&r, 3, 2);					/* no such file */
+		attrs(&r, 4, "\0\0\0\1" "\0\0\0\0\0\0\20\0", 12);	/* size alone */
+		attrs(&r, 5, "\0\0\0\4" "\0\0\101", 7);		/* cut short */
+		memset(ok, 1, sizeof ok);
+		{
+			bool ok6[6];
+			CHECK(feed_q(&r, SFTP_IS_DIR, false, ok6, 6, 1, &end) == 1 && end == 1);
+			CHECK(ok6[0] && !ok6[1] && !ok6[2] && !ok6[3] && !ok6[4] && !ok6[5]);
+			/* after INIT: VERSION first */
+			CHECK(feed_q(&r, SFTP_IS_DIR, true, ok6, 6, 1000, &end) == -1);
+			CHECK(!ok6[0]);
+		}
+		buf_free(&r);
+		/* ATTRS is no answer to a RENAME */
+		attrs(&r, 0, "\0\0\0\4" "\0\0\101\355", 8);
+		CHECK(feed_q(&r, SFTP_RENAMED, false, ok, 1, 1000, &end) == -1 && !ok[0]);
+		buf_free(&r);
+		/* nothing asked, nothing awaited */
+		CHECK(feed_q(&r, SFTP_RENAMED, false, ok, 0, 1000, &end) == 1 && end == 1);
 	}
 	TEST("sftp answers: whole, and one byte at a time") {
 		version(&r);

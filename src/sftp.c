@@ -12,10 +12,12 @@
 #define FXP_INIT 1
 #define FXP_VERSION 2
 #define FXP_LSTAT 7
+#define FXP_MKDIR 14
 #define FXP_RENAME 18
 #define FXP_STATUS 101
 #define FXP_ATTRS 105
 #define FX_OK 0
+#define FX_NO_SUCH_FILE 2
 /* ATTRS: which fields follow its flags */
 #define ATTR_SIZE 0x1
 #define ATTR_UIDGID 0x2
@@ -81,6 +83,16 @@ void sftp_lstat(struct buf *b, size_t id, const char *dir, const char *name)
 	put_path(b, dir, name);
 }
 
+void sftp_mkdir(struct buf *b, size_t id, const char *dir, const char *name, unsigned mode)
+{
+	put_u32(b, 1 + 4 + 4 + path_len(dir, name) + 4 + 4);
+	buf_addc(b, FXP_MKDIR);
+	put_u32(b, id);
+	put_path(b, dir, name);
+	put_u32(b, ATTR_PERMISSIONS);
+	put_u32(b, mode);
+}
+
 void sftp_rename(struct buf *b, size_t id, const char *dir, const char *from, const char *to)
 {
 	put_u32(b, 1 + 4 + 4 + path_len(dir, from) + 4 + path_len(dir, to));
@@ -111,6 +123,8 @@ static unsigned long get_u32(const unsigned char *p)
 static int bad(struct sftp_answers *a)
 {
 	memset(a->ok, 0, a->n * sizeof *a->ok);
+	if (a->missing)
+		memset(a->missing, 0, a->n * sizeof *a->missing);
 	return a->state = -1;
 }
 
@@ -143,8 +157,11 @@ static int take(struct sftp_answers *a, const unsigned char *p, size_t len)
 	/* STATUS: id, code, message, language; ATTRS: id, attributes */
 	if (len < 5 || get_u32(p + 1) != a->answered || a->answered >= a->n)
 		return bad(a);
-	if (p[0] == FXP_STATUS && len >= 9)
+	if (p[0] == FXP_STATUS && len >= 9) {
+		if (a->missing && a->question == SFTP_IS_DIR)
+			a->missing[a->answered] = get_u32(p + 5) == FX_NO_SUCH_FILE;
 		a->ok[a->answered++] = a->question == SFTP_RENAMED && get_u32(p + 5) == FX_OK;
+	}
 	else if (p[0] == FXP_ATTRS && a->question == SFTP_IS_DIR)
 		a->ok[a->answered++] = attrs_dir(p + 5, len - 5);
 	else

@@ -23,17 +23,20 @@
 char **sftp_argv(const struct sync_conf *s, const char *control);
 
 /* Requests, appended to b: SSH_FXP_INIT (version 3), which comes
- * first; SSH_FXP_LSTAT of dir/name; SSH_FXP_RENAME of dir/from to
- * dir/to (dir as is for an empty name). Plain RENAME: OpenSSH's
+ * first; SSH_FXP_LSTAT of dir/name; SSH_FXP_MKDIR of dir/name with the
+ * permissions mode; SSH_FXP_RENAME of dir/from to dir/to (dir as is for
+ * an empty name). Plain RENAME: OpenSSH's
  * sftp-server never replaces an existing target with it. The names go
  * as bytes, whatever they hold. */
 void sftp_init(struct buf *b);
 void sftp_lstat(struct buf *b, size_t id, const char *dir, const char *name);
+void sftp_mkdir(struct buf *b, size_t id, const char *dir, const char *name, unsigned mode);
 void sftp_rename(struct buf *b, size_t id, const char *dir, const char *from, const char *to);
 
-/* What the answers tell: whether each rename was done (SSH_FXP_STATUS
- * OK), or whether each path is a directory, not a link (LSTAT's
- * SSH_FXP_ATTRS with the type of a directory; a STATUS: no). */
+/* What the answers tell: whether each rename or mkdir was done
+ * (SSH_FXP_STATUS OK), or whether each path is a directory, not a link
+ * (LSTAT's SSH_FXP_ATTRS with the type of a directory; a STATUS: no,
+ * and missing[i] when it says there is no such file). */
 enum sftp_question { SFTP_RENAMED, SFTP_IS_DIR };
 
 /* The answers to requests with ids 0 to n-1, fed as they arrive: after
@@ -43,6 +46,7 @@ enum sftp_question { SFTP_RENAMED, SFTP_IS_DIR };
  * transfer, never a wrong replica). */
 struct sftp_answers {
 	bool *ok;		/* the caller's n flags */
+	bool *missing;		/* SFTP_IS_DIR: n more, or NULL */
 	size_t n;
 	enum sftp_question question;
 	size_t answered;	/* ids answered so far */
@@ -51,8 +55,9 @@ struct sftp_answers {
 	unsigned char pkt[SFTP_MAX_PACKET + 4];	/* a packet being read */
 	size_t have;
 };
-/* Start reading the answers to n requests into ok[] (all false now);
- * version: a VERSION packet comes first. */
+/* Start reading the answers to n requests into ok[] (all false now;
+ * set a->missing after, if wanted); version: a VERSION packet comes
+ * first. */
 void sftp_answers_init(struct sftp_answers *a, enum sftp_question question, bool version,
     bool *ok, size_t n);
 /* Take the next len bytes the server sent. Returns 1 once every request

@@ -2,7 +2,8 @@
  *
  * Two rounds in one session: INIT and an LSTAT of each directory above
  * the paths; then a RENAME of each move whose directories all are
- * directories (not links), in order. The requests go to ssh's stdin
+ * directories (not links), in order, each after the MKDIRs of the
+ * directories it may have made. The requests go to ssh's stdin
  * through a pipe, the answers come from its stdout through another;
  * both in the event loop. The stdin pipe stays open until every answer
  * is in: OpenSSH's sftp-server exits at
@@ -69,39 +70,90 @@ static int compare(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static size_t dir_index(const struct sshrename *r, const char *dir)
+{
+	char *const *found = bsearch(&dir, r->dirs, r->ndirs, sizeof *r->dirs, compare);
+
+	return (size_t)(found - r->dirs);	/* every one is there */
+}
+
 /* Whether each directory above path (below r->dir) is one on the
- * target. */
+ * target (or made before). */
 static bool dirs_ok(const struct sshrename *r, const char *path)
 {
 	const char *slash;
-	char *dir, **found;
+	char *dir;
 	bool ok = true;
 
 	for (slash = strchr(path, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
 		dir = xstrndup(path, (size_t)(slash - path));
-		found = bsearch(&dir, r->dirs, r->ndirs, sizeof *r->dirs, compare);
-		ok = found && r->dir_ok[found - r->dirs];
+		ok = r->dir_ok[dir_index(r, dir)];
 		free(dir);
 	}
 	return ok;
 }
 
-/* The directories are known: ask for the renames they allow. */
+/* Whether dir is where an earlier rename of the batch lands, or below:
+ * what it moved there may be a link. */
+static bool landed(const struct sshrename *r, const char *dir)
+{
+	size_t i, len;
+
+	for (i = 0; i < r->nops; i++) {
+		len = strlen(r->to[r->op_move[i]]);
+		if (r->op_rename[i] && strncmp(dir, r->to[r->op_move[i]], len) == 0 &&
+		    (!dir[len] || dir[len] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the directories above move i's new place are there, or may
+ * be made (make: and ask for those). */
+static bool dirs_ready(struct sshrename *r, size_t i, bool make)
+{
+	const char *slash, *path = r->to[i];
+	char *dir;
+	bool ok = true;
+	size_t k;
+
+	for (slash = strchr(path, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
+		dir = xstrndup(path, (size_t)(slash - path));
+		k = dir_index(r, dir);
+		if (!r->dir_ok[k]) {
+			ok = r->parents && r->parents[i] && r->dir_missing[k] && !landed(r, dir);
+			if (ok && make) {
+				sftp_mkdir(&r->req, r->nops, r->dir, dir, 0700);
+				r->op_move[r->nops++] = i;
+				r->dir_ok[k] = true;
+				r->dir_missing[k] = false;
+			}
+		}
+		free(dir);
+	}
+	return ok;
+}
+
+/* The directories are known: ask for the renames they allow (and the
+ * directories to make for them), in order. */
 static void ask_renames(struct sshrename *r)
 {
-	size_t i;
+	size_t i, max = r->n + r->ndirs + 1;
 
 	r->renaming = true;
-	r->sent = xcalloc(r->n + 1, sizeof *r->sent);
-	r->sent_ok = xcalloc(r->n + 1, sizeof *r->sent_ok);
+	r->op_move = xcalloc(max, sizeof *r->op_move);
+	r->op_rename = xcalloc(max, sizeof *r->op_rename);
+	r->op_ok = xcalloc(max, sizeof *r->op_ok);
 	r->req.len = r->req_sent = 0;
 	for (i = 0; i < r->n; i++)
-		if (dirs_ok(r, r->from[i]) && dirs_ok(r, r->to[i])) {
-			sftp_rename(&r->req, r->nsent, r->dir, r->from[i], r->to[i]);
-			r->sent[r->nsent++] = i;
+		if (dirs_ok(r, r->from[i]) && dirs_ready(r, i, false)) {
+			dirs_ready(r, i, true);
+			sftp_rename(&r->req, r->nops, r->dir, r->from[i], r->to[i]);
+			r->op_rename[r->nops] = true;
+			r->op_move[r->nops++] = i;
 		}
-	sftp_answers_init(&r->answers, SFTP_RENAMED, false, r->sent_ok, r->nsent);
-	if (!r->nsent) {
+	sftp_answers_init(&r->answers, SFTP_RENAMED, false, r->op_ok, r->nops);
+	if (!r->nops) {
 		close_input(r);
 		return;
 	}
@@ -202,13 +254,16 @@ static void forget(struct sshrename *r)
 	free(r->to);
 	free(r->dirs);
 	free(r->dir);
+	free(r->parents);
 	free(r->dir_ok);
-	free(r->sent);
-	free(r->sent_ok);
+	free(r->dir_missing);
+	free(r->op_move);
+	free(r->op_rename);
+	free(r->op_ok);
 	r->from = r->to = r->dirs = NULL;
 	r->dir = NULL;
-	r->dir_ok = r->sent_ok = NULL;
-	r->sent = NULL;
+	r->parents = r->dir_ok = r->dir_missing = r->op_rename = r->op_ok = NULL;
+	r->op_move = NULL;
 	buf_free(&r->req);
 }
 
@@ -228,8 +283,12 @@ static void on_reaped(struct loop_process *c, int status)
 	if (!r->renaming)	/* the directories were not all answered */
 		r->answers.state = -1;
 	if (r->renaming && r->answers.state == 1)
-		for (i = 0; i < r->nsent; i++)
-			r->ok[r->sent[i]] = r->sent_ok[i];
+		for (i = 0; i < r->nops; i++) {
+			if (r->op_rename[i])
+				r->ok[r->op_move[i]] = r->op_ok[i];
+			else if (r->made && r->op_ok[i])
+				r->made[r->op_move[i]] = true;
+		}
 	r->error = explain(r, status);
 	forget(r);
 	r->done(r);
@@ -262,8 +321,8 @@ static void find_dirs(struct sshrename *r)
 }
 
 int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *control,
-    const char *dir, char *const from[], char *const to[], size_t n, bool *ok,
-    void (*done)(struct sshrename *r))
+    const char *dir, char *const from[], char *const to[], const bool *parents, size_t n,
+    bool *ok, bool *made, void (*done)(struct sshrename *r))
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err = 0;
 	char **argv;
@@ -272,10 +331,13 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 
 	memset(r, 0, sizeof *r);
 	r->ok = ok;
+	r->made = made;
 	r->n = n;
 	r->done = done;
 	r->in.fd = r->out.fd = r->err.fd = -1;
 	memset(ok, 0, n * sizeof *ok);
+	if (made)
+		memset(made, 0, n * sizeof *made);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		err = errno;
 	} else {
@@ -308,12 +370,18 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 		r->from[i] = xstrdup(from[i]);
 		r->to[i] = xstrdup(to[i]);
 	}
+	if (parents) {
+		r->parents = xcalloc(n + 1, sizeof *r->parents);
+		memcpy(r->parents, parents, n * sizeof *parents);
+	}
 	find_dirs(r);
 	r->dir_ok = xcalloc(r->ndirs + 1, sizeof *r->dir_ok);
+	r->dir_missing = xcalloc(r->ndirs + 1, sizeof *r->dir_missing);
 	sftp_init(&r->req);
 	for (i = 0; i < r->ndirs; i++)
 		sftp_lstat(&r->req, i, dir, r->dirs[i]);
 	sftp_answers_init(&r->answers, SFTP_IS_DIR, true, r->dir_ok, r->ndirs);
+	r->answers.missing = r->dir_missing;
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	r->in = (struct loop_fd){ .fd = in[1], .events = POLLOUT, .cb = on_writable };

@@ -28,13 +28,17 @@ struct sshrename {
 				 * the log; "" when all were tried), or NULL */
 	void (*done)(struct sshrename *r);
 	/* its own */
+	bool *made;		/* the caller's, or NULL */
 	char *dir, **from, **to;	/* copies */
+	bool *parents;		/* copy, or NULL */
 	char **dirs;		/* the directories above them, sorted */
 	size_t ndirs;
 	bool *dir_ok;		/* each a directory, not a link, on the target */
-	size_t *sent;		/* the renames asked for, in order */
-	size_t nsent;
-	bool *sent_ok;
+	bool *dir_missing;	/* or not there at all */
+	size_t nops;		/* the mkdirs and renames asked for, in order: */
+	size_t *op_move;	/* the move each is for */
+	bool *op_rename;	/* a rename, or a mkdir */
+	bool *op_ok;
 	bool renaming;		/* past the directories, renaming */
 	struct proc proc;
 	struct buf req;		/* the requests, and how much went */
@@ -50,15 +54,19 @@ struct sshrename {
 
 /* Rename dir/from[i] to dir/to[i] on s's host, in order, through the
  * master at control (or NULL); from[i] and to[i] are relative to dir
- * (which is not checked: the user's remote_path). Returns 0, and done(r) is called from the
+ * (which is not checked: the user's remote_path). With parents[i] (if
+ * parents is not NULL), directories above to[i] that the target lacks
+ * are made first (mode 0700), and made[i] tells whether one was (if
+ * made is not NULL); never one where an earlier move of the batch
+ * lands, nor below. Returns 0, and done(r) is called from the
  * loop once the child is reaped, with ok[i] set for each rename the
  * server confirmed (none when its answer is cut short or garbled);
  * from, to and dir may go once this returns, ok and r must stay.
  * Returns -1 when no child could be started: every ok[i] false, error
  * set, done not called. */
 int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *control,
-    const char *dir, char *const from[], char *const to[], size_t n, bool *ok,
-    void (*done)(struct sshrename *r));
+    const char *dir, char *const from[], char *const to[], const bool *parents, size_t n,
+    bool *ok, bool *made, void (*done)(struct sshrename *r));
 /* Whether a child runs (done not called yet). */
 bool sshrename_running(const struct sshrename *r);
 /* Stop the child now (poni stops): SIGTERM to its process group; done

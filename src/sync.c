@@ -110,7 +110,7 @@ struct sync {
 	 * (see start_ssh_renames). */
 	struct sshrename renames;
 	bool renaming;		/* that step runs */
-	bool *renamed;		/* its answers, one per move */
+	bool *renamed;		/* its answers: done, one per move, then made */
 	bool run_full;		/* the run being prepared is a full one */
 	bool run_killed;	/* stopped during that step: no rsync after it */
 	struct held_file held[SYNC_MAX_HELD];
@@ -504,7 +504,7 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	m->from = xstrdup(from);
 	m->to = xstrdup(to);
 	m->is_dir = is_dir;
-	m->done = false;
+	m->done = m->made = m->parents = false;
 }
 
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
@@ -740,6 +740,25 @@ static void add_parents(struct pathset *ps, const char *path)
 	}
 }
 
+/* What the mover needs to know of the source's new paths (see move.h):
+ * their type, and whether the directory above is there. */
+static void look_at_moves(struct sync *s, const char *base, const char *prefix)
+{
+	char *path, *slash;
+	struct stat st;
+	size_t i;
+
+	/* a directory renamed on the target only for a directory */
+	for (i = 0; i < s->nmoves; i++) {
+		path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
+		if (lstat(path, &st) == 0)
+			s->moves[i].is_dir = S_ISDIR(st.st_mode);
+		*(slash = strrchr(path, '/')) = '\0';
+		s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		free(path);
+	}
+}
+
 /* The moves seen since the last run began, made on the target by its
  * mover before the run's rsyncs (none in a guarded run, nor in a dry
  * one). A move made leaves both its paths to the quiet part, which then
@@ -752,10 +771,9 @@ static void add_parents(struct pathset *ps, const char *path)
 static void apply_moves(struct sync *s)
 {
 	mover_fn *mover = mover_of(s);
-	char *prefix, *base, *path, *slash;
+	char *prefix, *base;
 	struct buf b = { 0 };
 	struct pathset above = { 0 };
-	struct stat st;
 	size_t i, done = 0;
 
 	s->run_renamed = false;
@@ -763,15 +781,7 @@ static void apply_moves(struct sync *s)
 		return;
 	base = rsync_list_base(&s->conf, &prefix);
 	if (mover && !s->guarded && !s->dry_run) {
-		/* a directory renamed on the target only for a directory */
-		for (i = 0; i < s->nmoves; i++) {
-			path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
-			if (lstat(path, &st) == 0)
-				s->moves[i].is_dir = S_ISDIR(st.st_mode);
-			*(slash = strrchr(path, '/')) = '\0';
-			s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-			free(path);
-		}
+		look_at_moves(s, base, prefix);
 		mover(&s->conf, s->control, prefix, s->moves, s->nmoves);
 	}
 	for (i = 0; i < s->nmoves; i++) {
@@ -820,20 +830,26 @@ static bool start_ssh_renames(struct sync *s)
 {
 	char *prefix, *base, **from, **to;
 	size_t i, n = s->nmoves;
+	bool *parents;
 
 	if (s->conf.transport != TRANSPORT_SSH || !keeps_moves(s) || !s->nmoves ||
 	    s->guarded || s->dry_run)
 		return false;
 	base = rsync_list_base(&s->conf, &prefix);
+	look_at_moves(s, base, prefix);
 	from = xcalloc(n, sizeof *from);
 	to = xcalloc(n, sizeof *to);
+	parents = xcalloc(n, sizeof *parents);
 	for (i = 0; i < n; i++) {
 		from[i] = xasprintf("%s%s", prefix, s->moves[i].from);
 		to[i] = xasprintf("%s%s", prefix, s->moves[i].to);
+		parents[i] = s->moves[i].parents;
 	}
-	s->renamed = xcalloc(n, sizeof *s->renamed);
+	/* (the renames' answers, then the directories made) */
+	s->renamed = xcalloc(2 * n, sizeof *s->renamed);
 	s->renaming = sshrename_start(&s->renames, &s->conf, s->control, s->conf.remote_path,
-	    from, to, n, s->renamed, on_ssh_renamed) == 0;
+	    from, to, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
+	free(parents);
 	if (!s->renaming) {
 		log_warn("sync %s: cannot rename on the target: %s; transferring instead",
 		    s->label, s->renames.error);
@@ -882,8 +898,10 @@ static void on_ssh_renamed(struct sshrename *r)
 	size_t i;
 
 	s->renaming = false;
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		s->moves[i].done = s->renamed[i];
+		s->moves[i].made = s->renamed[r->n + i];
+	}
 	if (r->error && *r->error && !s->run_killed && !s->retired)
 		log_warn("sync %s: renaming on the target failed: %s; transferring instead",
 		    s->label, r->error);

@@ -2,8 +2,10 @@
  * [FROM TO]...: renames DIR/FROM to DIR/TO on HOST through
  * src/sshrename.c, in poni's event loop, for tests/sys_sftp.sh. CONTROL
  * is an ssh master's socket, or "" for none; KNOWN_HOSTS "" for
- * StrictHostKeyChecking=no. Prints "ok" or "no" for each rename, one a
- * line, then "error: " and what sshrename said (empty when all were
+ * StrictHostKeyChecking=no; SFTP_TRY_PARENTS in the environment: the
+ * directories above each TO may be made. Prints "ok" or "no" for each
+ * rename, one a line (and " made" when directories were made for it),
+ * then "error: " and what sshrename said (empty when all were
  * tried). Exits 0 when it ran (whatever the renames gave), 2 on misuse.
  * SFTP_TRY_TIMEOUT_MS in the environment shortens the time bound. */
 #include <stdio.h>
@@ -13,12 +15,14 @@
 #include "../src/loop.h"
 #include "../src/sshrename.h"
 
+static bool *made;
+
 static void done(struct sshrename *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		printf("%s\n", r->ok[i] ? "ok" : "no");
+		printf("%s%s\n", r->ok[i] ? "ok" : "no", made[i] ? " made" : "");
 	printf("error: %s\n", r->error ? r->error : "(none)");
 	loop_done();
 }
@@ -28,7 +32,7 @@ int main(int argc, char **argv)
 	struct sync_conf c;
 	struct sshrename r;
 	char **from, **to;
-	bool *ok;
+	bool *ok, *parents;
 	size_t n, i;
 
 	if (argc < 9 || (argc - 9) % 2) {
@@ -48,17 +52,20 @@ int main(int argc, char **argv)
 	from = xcalloc(n + 1, sizeof *from);
 	to = xcalloc(n + 1, sizeof *to);
 	ok = xcalloc(n + 1, sizeof *ok);
+	made = xcalloc(n + 1, sizeof *made);
+	parents = xcalloc(n + 1, sizeof *parents);
 	for (i = 0; i < n; i++) {
 		from[i] = argv[9 + 2 * i];
 		to[i] = argv[10 + 2 * i];
+		parents[i] = getenv("SFTP_TRY_PARENTS") != NULL;
 	}
 	log_open("stderr", L_DEBUG);
 	if (loop_init() < 0) {
 		perror("loop_init");
 		return 2;
 	}
-	if (sshrename_start(&r, &c, *argv[7] ? argv[7] : NULL, argv[8], from, to, n, ok,
-	    done) < 0) {
+	if (sshrename_start(&r, &c, *argv[7] ? argv[7] : NULL, argv[8], from, to, parents, n,
+	    ok, made, done) < 0) {
 		done(&r);
 		return 0;
 	}
@@ -70,5 +77,7 @@ int main(int argc, char **argv)
 	free(from);
 	free(to);
 	free(ok);
+	free(made);
+	free(parents);
 	return 0;
 }

@@ -98,6 +98,13 @@ t_ssh_rename_30mb() {
 	wait_converged
 	wait_idle
 	assert_literal_below "$mark" 50000 "mv of a 5 MB file into a directory over ssh"
+	# into a directory made in the same batch
+	mark=$(literal_mark)
+	mkdir -p "$T/src/sub/sub2"
+	mv "$T/src/big2" "$T/src/sub/sub2/big"
+	wait_converged
+	wait_idle
+	assert_literal_below "$mark" 307200 "mv of a 30 MB directory into a new subdirectory over ssh"
 	assert_not_contains "$T/poni.log" "renaming on the target failed"
 }
 

@@ -2,7 +2,8 @@
 # System tests: renames on an ssh target through the sftp subsystem of a
 # real sshd (src/sshrename.c, driven by tests/sftp_try in poni's event
 # loop): hostile names, never over an existing target, one failure does
-# not stop the others, no link on the target followed, through an ssh master, an external sftp-server,
+# not stop the others, no link on the target followed, directories made
+# for a new place, through an ssh master, an external sftp-server,
 # no sftp subsystem at all, an answer that is not SFTP or none, a batch
 # larger than the pipes, and Dropbear's dbclient and server.
 # ONLY=ERE picks tests by name.
@@ -158,6 +159,28 @@ t_sftp_link_not_followed() {
 	[ -L "$T/dst/lnk2" ] || fail "$TEST_NAME" "the link itself was not renamed"
 }
 
+# Directories above a new place that the target lacks are made (mode
+# 0700, rsync gives them theirs) when the source has them: never where
+# an earlier rename of the batch landed or below it, nor through a link.
+t_sftp_makes_directories() {
+	need_helper
+	start_sshd
+	hostile_tree
+	mkdir -p "$T/outside"
+	ln -s "$T/outside" "$T/dst/lnk"
+	SFTP_TRY_PARENTS=1 try "$NL" "new/$QUOTES/x" "$DASH" "new/$QUOTES/y" \
+		"$DIR" "e" "$BYTES" "e/sub2/x" "$SPACES" "lnk/new/x"
+	assert_answers "ok made ok ok no no"
+	assert_eq "$(stat -c %a "$T/dst/new/$QUOTES")" 700 "mode of a directory made"
+	assert_eq "$(cat "$T/dst/new/$QUOTES/y")" "dash" "content of new/$QUOTES/y"
+	assert_absent "$T/dst/e/sub2"
+	assert_eq "$(ls -A "$T/outside")" "" "what is outside the target"
+	# without SFTP_TRY_PARENTS, nothing is made
+	try "$BYTES" "other/x"
+	assert_answers "no"
+	assert_absent "$T/dst/other"
+}
+
 # Through an ssh master's socket: no login of its own.
 t_sftp_through_master() {
 	local before
@@ -295,6 +318,7 @@ run_selected sftp_renames_hostile_names t_sftp_renames_hostile_names
 run_selected sftp_rename_never_overwrites t_sftp_rename_never_overwrites
 run_selected sftp_failures_do_not_stop_the_others t_sftp_failures_do_not_stop_the_others
 run_selected sftp_link_not_followed t_sftp_link_not_followed
+run_selected sftp_makes_directories t_sftp_makes_directories
 run_selected sftp_through_master t_sftp_through_master
 run_selected sftp_external_server t_sftp_external_server
 run_selected sftp_no_subsystem t_sftp_no_subsystem

@@ -3,13 +3,13 @@
  * Two rounds in one session: INIT and an LSTAT of each directory above
  * the paths; then a RENAME of each move whose directories all are
  * directories (not links), in order, each after the MKDIRs of the
- * directories it may have made. The requests go to ssh's stdin
- * through a pipe, the answers come from its stdout through another;
- * both in the event loop. The stdin pipe stays open until every answer
- * is in: OpenSSH's sftp-server exits at
- * the end of its input without doing what it has not done yet (a file
- * as stdin would rename nothing). Closing it then ends sftp-server, ssh
- * exits, and done() is called once it is reaped. A child that hangs is
+ * directories it may have made. The requests go to ssh's stdin through
+ * a pipe, the answers come from its stdout through another; both in the
+ * event loop. The stdin pipe stays open until every answer is in:
+ * OpenSSH's sftp-server exits at the end of its input without doing
+ * what it has not done yet (a file as stdin would rename nothing).
+ * Closing it then ends sftp-server, ssh exits, and done() is called once
+ * it is reaped. A child that hangs is
  * killed after SSHRENAME_TIMEOUT_MS; what it did not confirm counts as
  * not done, which costs a transfer, never a wrong replica. */
 #include <errno.h>
@@ -326,7 +326,6 @@ int sshrename_start(struct sshrename *r, const struct sync_conf *s, const char *
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err = 0;
 	char **argv;
-
 	size_t i;
 
 	memset(r, 0, sizeof *r);

@@ -29,10 +29,11 @@ HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
-	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop tests/unit_sftp
+	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop tests/unit_pathset \
+	tests/unit_sftp
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c \
-	tests/unit_sftp.c tests/unit.h
+	tests/unit_pathset.c tests/unit_sftp.c tests/unit.h
 # tests/sys_exclude.sh's helper: poni's exclude matcher against rsync;
 # tests/sys_sftp.sh's: renames through src/sshrename.c
 TEST_BIN = tests/exclude_rsync tests/sftp_try
@@ -75,6 +76,9 @@ tests/unit_wdtree: tests/unit_wdtree.c tests/unit.h src/wdtree.o src/util.o src/
 		src/format.o $(LDFLAGS)
 tests/unit_loop: tests/unit_loop.c tests/unit.h src/loop.o src/util.o src/log.o src/format.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_loop.c src/loop.o src/util.o src/log.o \
+		src/format.o $(LDFLAGS)
+tests/unit_pathset: tests/unit_pathset.c tests/unit.h src/pathset.o src/util.o src/log.o src/format.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_pathset.c src/pathset.o src/util.o src/log.o \
 		src/format.o $(LDFLAGS)
 tests/unit_sftp: tests/unit_sftp.c tests/unit.h $(CONFIG_OBJ) src/sftp.o src/spawn.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_sftp.c $(CONFIG_OBJ) src/sftp.o src/spawn.o \

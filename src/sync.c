@@ -504,7 +504,7 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	m->from = xstrdup(from);
 	m->to = xstrdup(to);
 	m->is_dir = is_dir;
-	m->done = m->made = m->parents = false;
+	m->parents = m->done = m->made = false;
 }
 
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)

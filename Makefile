@@ -20,24 +20,27 @@ LDLIBS = $(INI_LDLIBS_$(INI))
 SRC = src/main.c src/format.c src/log.c src/util.c src/yaml.c src/config.c \
 	src/config_yaml.c src/config_ini.c src/config_file.c src/rsync.c src/rsync_options.c src/exclude.c \
 	src/exclude_file.c src/match.c src/spawn.c src/wdtree.c src/inotify.c src/watch.c src/sshmaster.c \
-	src/pathset.c src/mounts.c src/sync.c src/runq.c src/target.c src/move.c src/loop.c src/daemon.c \
-	src/status.c src/alert.c
+	src/pathset.c src/mounts.c src/sync.c src/runq.c src/target.c src/move.c src/sftp.c \
+	src/sshrename.c src/loop.c src/daemon.c src/status.c src/alert.c
 OBJ = $(SRC:.c=.o)
 HDR = src/format.h src/log.h src/util.h src/yaml.h src/config.h src/rsync.h \
 	src/exclude.h src/exclude_file.h src/match.h src/config_yaml.h src/config_ini.h src/config_file.h \
 	src/spawn.h src/sshmaster.h src/wdtree.h src/inotify.h src/watch.h src/pathset.h src/mounts.h \
-	src/sync.h src/runq.h src/target.h src/move.h src/loop.h src/daemon.h src/status.h src/alert.h
+	src/sync.h src/runq.h src/target.h src/move.h src/sftp.h src/sshrename.h src/loop.h src/daemon.h \
+	src/status.h src/alert.h
 
 # unit tests: one per pure module, linked with just what they test
 UNIT = tests/unit_format tests/unit_yaml tests/unit_config tests/unit_rsync \
 	tests/unit_exclude tests/unit_mounts tests/unit_wdtree tests/unit_loop tests/unit_runq \
-	tests/unit_inotify tests/unit_pathset
+	tests/unit_inotify tests/unit_pathset tests/unit_sftp
 UNIT_SRC = tests/unit_format.c tests/unit_yaml.c tests/unit_config.c tests/unit_rsync.c \
 	tests/unit_exclude.c tests/unit_mounts.c tests/unit_wdtree.c tests/unit_loop.c \
-	tests/unit_runq.c tests/unit_inotify.c tests/unit_pathset.c tests/unit.h
-# tests/sys_exclude.sh's helper: poni's exclude matcher against rsync
-TEST_BIN = tests/exclude_rsync tests/rsync_arg_check
-CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/rsync_options.o src/exclude_file.o src/mounts.o \
+	tests/unit_runq.c tests/unit_inotify.c tests/unit_pathset.c tests/unit_sftp.c tests/unit.h
+# tests/sys_exclude.sh's helper: poni's exclude matcher against rsync;
+# tests/sys_sftp.sh's: renames through src/sshrename.c
+TEST_BIN = tests/exclude_rsync tests/rsync_arg_check tests/sftp_try
+CONFIG_OBJ = src/config.o src/config_yaml.o src/config_ini.o src/yaml.o src/rsync.o src/rsync_options.o \
+	src/exclude_file.o src/mounts.o \
 	src/exclude.o src/match.o src/util.o src/log.o src/format.o
 
 all: poni
@@ -86,7 +89,13 @@ tests/unit_inotify: tests/unit_inotify.c tests/unit.h src/inotify.o src/loop.o s
 tests/unit_pathset: tests/unit_pathset.c tests/unit.h src/pathset.o src/util.o src/log.o src/format.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_pathset.c src/pathset.o src/util.o src/log.o \
 		src/format.o $(LDFLAGS)
+tests/unit_sftp: tests/unit_sftp.c tests/unit.h $(CONFIG_OBJ) src/sftp.o src/spawn.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/unit_sftp.c $(CONFIG_OBJ) src/sftp.o src/spawn.o \
+		$(LDFLAGS) $(LDLIBS)
 unit: $(UNIT)
+SFTP_TRY_OBJ = src/sshrename.o src/sftp.o src/spawn.o src/loop.o $(CONFIG_OBJ)
+tests/sftp_try: tests/sftp_try.c $(SFTP_TRY_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/sftp_try.c $(SFTP_TRY_OBJ) $(LDFLAGS) $(LDLIBS)
 tests/exclude_rsync: tests/exclude_rsync.c src/exclude.o src/match.o
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/exclude_rsync.c src/exclude.o src/match.o $(LDFLAGS)
 # tests/sys_rsync_args.sh's helper: poni's verdict on rsync options

@@ -55,6 +55,7 @@
 #include "spawn.h"
 #include "status.h"
 #include "sshmaster.h"
+#include "sshrename.h"
 #include "sync.h"
 #include "target.h"
 #include "util.h"
@@ -114,6 +115,13 @@ struct sync {
 	size_t nmoves;
 	bool run_renamed;	/* the run renamed on the target: its quiet
 				 * part recurses and compares times */
+	/* Over ssh, the renames are a step of the run before its rsyncs
+	 * (see start_ssh_renames). */
+	struct sshrename renames;
+	bool renaming;		/* that step runs */
+	bool *renamed;		/* its answers: done, one per move, then made */
+	bool run_full;		/* the run being prepared is a full one */
+	bool run_killed;	/* stopped during that step: no rsync after it */
 	struct held_file held[SYNC_MAX_HELD];
 	size_t nheld;
 	bool dirty;		/* changed while running: one more run */
@@ -167,6 +175,8 @@ static void on_rsync_exit(struct loop_process *c, int status);
 static void sync_on_exit(struct sync *s, int status, long long now);
 static void on_slot(struct runq_slot *q);
 static void update(struct sync *s);
+static void on_ssh_renamed(struct sshrename *r);
+static void settle(struct sync *s);
 
 struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		      void (*settled)(struct sync *s))
@@ -479,6 +489,13 @@ static mover_fn *mover_of(const struct sync *s)
 	return s->conf.transport == TRANSPORT_LOCAL ? move_local : NULL;
 }
 
+/* Whether moves are recorded: with a mover, or over ssh (renamed
+ * through sftp, see start_ssh_renames), with delete: true. */
+static bool keeps_moves(const struct sync *s)
+{
+	return mover_of(s) || (s->conf.delete && s->conf.transport == TRANSPORT_SSH);
+}
+
 /* from was renamed to: recorded for the target; what is pending below
  * from is below to now (a file written in from/, then from renamed, is
  * to be sent as to/FILE, over the renamed copy). Past the bound, or
@@ -488,7 +505,9 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	struct move *m;
 	size_t i, len = strlen(from);
 
-	if (!mover_of(s) || s->nmoves == SYNC_MAX_MOVES) {
+	/* (while the ssh renames run, the list they were given stays as
+	 * it is: a move then is a change) */
+	if (!keeps_moves(s) || s->nmoves == SYNC_MAX_MOVES || s->renaming) {
 		pathset_add(&s->pending, from);
 		pathset_add(&s->pending, to);
 		return;
@@ -761,6 +780,25 @@ static void add_parents(struct pathset *ps, const char *path)
 	}
 }
 
+/* What the mover needs to know of the source's new paths (see move.h):
+ * their type, and whether the directory above is there. */
+static void look_at_moves(struct sync *s, const char *base, const char *prefix)
+{
+	char *path, *slash;
+	struct stat st;
+	size_t i;
+
+	/* a directory renamed on the target only for a directory */
+	for (i = 0; i < s->nmoves; i++) {
+		path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
+		if (lstat(path, &st) == 0)
+			s->moves[i].is_dir = S_ISDIR(st.st_mode);
+		*(slash = strrchr(path, '/')) = '\0';
+		s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		free(path);
+	}
+}
+
 /* The moves seen since the last run began, made on the target by its
  * mover before the run's rsyncs (none in a guarded run, nor in a dry
  * one). A move made leaves both its paths to the quiet part, which then
@@ -773,10 +811,9 @@ static void add_parents(struct pathset *ps, const char *path)
 static void apply_moves(struct sync *s)
 {
 	mover_fn *mover = mover_of(s);
-	char *prefix, *base, *path, *slash;
+	char *prefix, *base;
 	struct buf b = { 0 };
 	struct pathset above = { 0 };
-	struct stat st;
 	size_t i, done = 0;
 
 	s->run_renamed = false;
@@ -784,15 +821,7 @@ static void apply_moves(struct sync *s)
 		return;
 	base = rsync_list_base(&s->conf, &prefix);
 	if (mover && !s->guarded && !s->dry_run) {
-		/* a directory renamed on the target only for a directory */
-		for (i = 0; i < s->nmoves; i++) {
-			path = xasprintf("%s%s%s", base, prefix, s->moves[i].to);
-			if (lstat(path, &st) == 0)
-				s->moves[i].is_dir = S_ISDIR(st.st_mode);
-			*(slash = strrchr(path, '/')) = '\0';
-			s->moves[i].parents = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-			free(path);
-		}
+		look_at_moves(s, base, prefix);
 		mover(&s->conf, s->control, prefix, s->moves, s->nmoves);
 	}
 	for (i = 0; i < s->nmoves; i++) {
@@ -831,8 +860,106 @@ static void apply_moves(struct sync *s)
 	free(prefix);
 }
 
-/* A run: one or two rsyncs in a row (see step), which end in
- * sync_on_exit. */
+/* Over ssh, the moves are renamed on the target through the sftp
+ * subsystem of its sshd (see sshrename.h: never over an existing name,
+ * nor through a link), a step of the run that the loop runs before its
+ * rsyncs, bounded in time: on_ssh_renamed goes on. Not in a guarded or
+ * dry run; a step that cannot start is a transfer. true when it
+ * started. */
+static bool start_ssh_renames(struct sync *s)
+{
+	char *prefix, *base, **from, **to;
+	size_t i, n = s->nmoves;
+	bool *parents;
+
+	if (s->conf.transport != TRANSPORT_SSH || !keeps_moves(s) || !s->nmoves ||
+	    s->guarded || s->dry_run)
+		return false;
+	base = rsync_list_base(&s->conf, &prefix);
+	look_at_moves(s, base, prefix);
+	from = xcalloc(n, sizeof *from);
+	to = xcalloc(n, sizeof *to);
+	parents = xcalloc(n, sizeof *parents);
+	for (i = 0; i < n; i++) {
+		from[i] = xasprintf("%s%s", prefix, s->moves[i].from);
+		to[i] = xasprintf("%s%s", prefix, s->moves[i].to);
+		parents[i] = s->moves[i].parents;
+	}
+	/* (the renames' answers, then the directories made) */
+	s->renamed = xcalloc(2 * n, sizeof *s->renamed);
+	s->renaming = sshrename_start(&s->renames, &s->conf, s->control, s->conf.remote_path,
+	    from, to, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
+	free(parents);
+	if (!s->renaming) {
+		log_warn("sync %s: cannot rename on the target: %s; transferring instead",
+		    s->label, s->renames.error);
+		sshrename_clear(&s->renames);
+		free(s->renamed);
+		s->renamed = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		free(from[i]);
+		free(to[i]);
+	}
+	free(from);
+	free(to);
+	free(base);
+	free(prefix);
+	return s->renaming;
+}
+
+/* The parts of a run, once its moves are made; then its first rsync. */
+static void run_parts(struct sync *s, long long now)
+{
+	apply_moves(s);
+	/* the parts of the run; the sets gather the changes of the next */
+	s->run_content = s->pending;
+	memset(&s->pending, 0, sizeof s->pending);
+	if (s->run_full) {
+		pathset_everything(&s->run_content);
+		pathset_clear(&s->quiet);	/* a full run carries them */
+		s->full_due = next_full(s, now);
+	} else {
+		pathset_take_except(&s->run_quiet, &s->quiet, &s->run_content);
+	}
+	s->dirty = false;
+	if (step(s, now))
+		return;
+	s->runs++;		/* a dry run */
+	s->last_ok = true;
+	schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+}
+
+/* The ssh renames ended: the moves they made, then the rest of the run
+ * (the changes seen meanwhile join it). */
+static void on_ssh_renamed(struct sshrename *r)
+{
+	struct sync *s = container_of(r, struct sync, renames);
+	size_t i;
+
+	s->renaming = false;
+	for (i = 0; i < r->n; i++) {
+		s->moves[i].done = s->renamed[i];
+		s->moves[i].made = s->renamed[r->n + i];
+	}
+	if (r->error && *r->error && !s->run_killed && !s->retired)
+		log_warn("sync %s: renaming on the target failed: %s; transferring instead",
+		    s->label, r->error);
+	sshrename_clear(r);
+	free(s->renamed);
+	s->renamed = NULL;
+	if (s->run_killed || s->retired) {	/* poni stops: what is left */
+		s->run_killed = false;
+		apply_moves(s);
+		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	} else {
+		run_parts(s, now_ms());
+	}
+	settle(s);
+}
+
+/* A run: the ssh renames (see start_ssh_renames), then one or two
+ * rsyncs in a row (see step), which end in sync_on_exit. */
 static void run(struct sync *s, long long now)
 {
 	/* recurse: false watches the top directory only: the names seen
@@ -869,25 +996,14 @@ static void run(struct sync *s, long long now)
 	s->guarded = full && s->unknown && s->conf.delete && s->conf.delete_guard &&
 	    source_empty(s);
 	s->unknown = false;
-	apply_moves(s);
-	/* the parts of the run; the sets gather the changes of the next */
-	s->run_content = s->pending;
-	memset(&s->pending, 0, sizeof s->pending);
-	if (full) {
-		pathset_everything(&s->run_content);
-		pathset_clear(&s->quiet);	/* a full run carries them */
-		s->full_due = next_full(s, now);
-	} else {
-		pathset_take_except(&s->run_quiet, &s->quiet, &s->run_content);
-	}
-	s->dirty = false;
+	s->run_full = full;
 	s->run_started = now;
 	untell(s);		/* whatever it waited for is there */
-	if (step(s, now))
+	if (start_ssh_renames(s)) {
+		schedule(s, SYNC_RUNNING, SYNC_NO_DUE);
 		return;
-	s->runs++;		/* a dry run */
-	s->last_ok = true;
-	schedule(s, SYNC_IDLE, SYNC_NO_DUE);
+	}
+	run_parts(s, now);
 }
 
 /* The earlier of two due times (SYNC_NO_DUE: none). */
@@ -1277,7 +1393,9 @@ void sync_retire(struct sync *s)
 	log_info("sync %s: removed from the config; stopping it", s->label);
 	s->retired = true;
 	stop_watching(s);
-	if (s->state == SYNC_RUNNING)
+	if (s->renaming)
+		sshrename_stop(&s->renames);
+	else if (s->state == SYNC_RUNNING)
 		proc_signal(&s->proc, SIGTERM);
 	else
 		schedule(s, SYNC_IDLE, SYNC_NO_DUE);
@@ -1346,8 +1464,12 @@ void sync_stop(struct sync *s)
 
 void sync_kill(struct sync *s, int sig)
 {
-	if (s->state == SYNC_RUNNING)
+	if (s->renaming) {
+		s->run_killed = true;
+		proc_signal(&s->renames.proc, sig);
+	} else if (s->state == SYNC_RUNNING) {
 		proc_signal(&s->proc, sig);
+	}
 }
 
 void sync_report_unsynced(const struct sync *s)

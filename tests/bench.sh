@@ -515,6 +515,7 @@ start_daemon() {
 			echo "  $src/:"
 			echo "    remote_path: $dst"
 			echo "    rsync_opts: a"
+			[ -n "${RSYNC_BIN:-}" ] && echo "    rsync: $RSYNC_BIN"
 			echo "    interval: 0"
 			echo "    recurse: true"
 			echo "    delete: true"
@@ -542,7 +543,8 @@ start_daemon() {
 					"rsync = { archive = true, rsh = \"ssh $SSH_OPTS\" } }"
 			else
 				echo "sync { default.rsync, source = \"$src/\", target = \"$dst/\"," \
-					"delay = 0, delete = true, rsync = { archive = true } }"
+					"delay = 0, delete = true, rsync = { archive = true" \
+					"${RSYNC_BIN:+, binary = \"$RSYNC_BIN\"} } }"
 			fi
 		} >"$conf"
 		DT0=$(now_us)
@@ -801,6 +803,52 @@ for ((r = 0; r < BURST_ROUNDS; r++)); do
 done
 rm -rf "$SM"
 
+# --- 3b. the cost of a change: a 30 MB directory renamed, then chmod -R'd ------
+# Both daemons run rsync through a wrapper that adds --stats and records
+# its "Literal data" (file data sent as is): a rename or an attribute
+# change should send none.
+
+mkdir -p "$W/bin"
+# shellcheck disable=SC2016 # the wrapper's own expansions
+{
+	echo '#!/bin/bash'
+	printf 'out=$(%q --stats "$@")\n' "$(command -v rsync)"
+	echo 'rc=$?'
+	printf '%s\n' "printf '%s\\n' \"\$out\" | sed -n 's/^Literal data: \\([0-9,]*\\) bytes.*/\\1/p' |"
+	printf '\ttr -d , >>%q\n' "$W/literal"
+	echo 'exit $rc'
+} >"$W/bin/rsync"
+chmod +x "$W/bin/rsync"
+: >"$W/literal"
+literal_since() {
+	tail -n "+$(($1 + 1))" "$W/literal" | awk '{ n += $1 } END { print n + 0 }'
+}
+modes_arrived() {
+	[ "$(stat -c %a "$SM/src/pictures/f1")" = "$(stat -c %a "$SM/dst/pictures/f1")" ]
+}
+
+progress "a 30 MB directory renamed, then chmod -R'd, per daemon"
+for kind in poni lsyncd; do
+	small_tree "$SM"
+	mkdir -p "$SM/src/photos"
+	for ((i = 1; i <= 300; i++)); do
+		head -c 102400 /dev/urandom >"$SM/src/photos/f$i"
+	done
+	RSYNC_BIN=$W/bin/rsync start_synced "$kind" local "$SM/src" "$SM/dst"
+	m=$(wc -l <"$W/literal")
+	mv "$SM/src/photos" "$SM/src/pictures"
+	wait_fast 60 same_tree "$SM/src" "$SM/dst" || die "$kind: the renamed directory did not arrive"
+	settle
+	add "$kind:mv_bytes" "$(literal_since "$m")"
+	m=$(wc -l <"$W/literal")
+	chmod -R g+w "$SM/src/pictures"
+	wait_fast 60 modes_arrived || die "$kind: the modes did not arrive"
+	settle
+	add "$kind:chmod_bytes" "$(literal_since "$m")"
+	stop_daemon
+done
+rm -rf "$SM"
+
 # --- the static musl build, also run on the big tree --------------------------
 
 stripped_size() {
@@ -916,6 +964,12 @@ pbr=$(med poni:burst_runs) lbr=$(med lsyncd:burst_runs)
 row "burst of $BURST files: rsync runs" "$pbr" "$lbr" "$(ratio "$lbr" "$pbr")" \
 	"goal a few (<=5): $(mark "$pbr <= 5")"
 
+pmv=$(med poni:mv_bytes) lmv=$(med lsyncd:mv_bytes)
+row "30 MB directory renamed: file data sent (MB)" "$(fmt '%.2f' "$(calc "$pmv / 1000000")")" \
+	"$(fmt '%.2f' "$(calc "$lmv / 1000000")")" "" "goal <1% (0.3 MB): $(mark "$pmv < 300000")"
+pch=$(med poni:chmod_bytes) lch=$(med lsyncd:chmod_bytes)
+row "  ... then chmod -R g+w: file data sent (MB)" "$(fmt '%.2f' "$(calc "$pch / 1000000")")" \
+	"$(fmt '%.2f' "$(calc "$lch / 1000000")")" "" "goal 0: $(mark "$pch == 0")"
 pst=$(med poni:start) lst=$(med lsyncd:start)
 row "$N dirs: start to synced, wall (s)" "$(s3 "$pst")" "$(s3 "$lst")" "$(ratio "$lst" "$pst")" \
 	"bare rsync of the tree $(s3 "$(med bare:big_sync)") s; poni's own $(fmt '%.3f' "$(med poni:full)") s"

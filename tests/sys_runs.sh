@@ -120,11 +120,11 @@ t_limit_2_of_6_syncs() {
 	wait_starts 2
 	wait_log_count 'queued for max_runs' 4
 	lines=$(poni_status 6)
-	[ "$(printf '%s\n' "$lines" | grep -Ec ': running, ')" = 2 ] &&
-		[ "$(printf '%s\n' "$lines" | grep -Ec ': queued \([1-4] of 4 in line for max_runs\), ')" = 4 ] || {
+	if [ "$(printf '%s\n' "$lines" | grep -Ec ': running, ')" != 2 ] ||
+		[ "$(printf '%s\n' "$lines" | grep -Ec ': queued \([1-4] of 4 in line for max_runs\), ')" != 4 ]; then
 		printf '%s\n' "$lines" | detail
 		fail "$TEST_NAME" "want 2 syncs running and 4 queued"
-	}
+	fi
 	assert_eq "$(starts)" 2 "runs started while 2 are held"
 	rm -f "$T/hold"
 	wait_all_synced 6

@@ -25,8 +25,9 @@ JOBS=${TEST_JOBS:-2}
 
 # The files that take longest (about a minute or more), started first so
 # that the lanes end together.
-LONG=(sys_churn.sh sys_asan.sh sys_mounts.sh sys_router.sh sys_ssh.sh sys_signals.sh
-	sys_failures.sh sys_fuzz.sh sys_exact.sh sys_hostile.sh sys_tree.sh)
+LONG=(sys_asan.sh sys_router.sh sys_moves_ssh.sh sys_churn.sh sys_ssh.sh sys_mounts.sh
+	sys_failures.sh sys_tree.sh sys_exact.sh sys_hostile.sh sys_sftp.sh sys_signals.sh
+	sys_moves.sh sys_runs.sh sys_attrs.sh sys_fuzz.sh)
 
 progs=()
 if [ $# -gt 0 ]; then

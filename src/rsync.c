@@ -11,11 +11,18 @@
 /* Seconds to wait for an rsync daemon to answer. */
 #define RSYNC_CONNECT_TIMEOUT 30
 
-static void push(char ***argv, size_t *n, char *arg)
+/* Append arg, allocated (the argv frees it), and the NULL after it. */
+static void push_own(char ***argv, size_t *n, char *arg)
 {
 	*argv = xrealloc(*argv, (*n + 2) * sizeof **argv);
 	(*argv)[(*n)++] = arg;
 	(*argv)[*n] = NULL;
+}
+
+/* Append a copy of arg. */
+static void push(char ***argv, size_t *n, const char *arg)
+{
+	push_own(argv, n, xstrdup(arg));
 }
 
 bool ssh_is_openssh(const char *ssh)
@@ -32,32 +39,32 @@ char **ssh_argv(const struct sync_conf *s, const char *const *extra)
 	char **argv = NULL;
 	size_t n = 0;
 
-	push(&argv, &n, xstrdup(s->ssh));
+	push(&argv, &n, s->ssh);
 	for (; extra && *extra; extra++)
-		push(&argv, &n, xstrdup(*extra));
-	push(&argv, &n, xstrdup("-p"));
-	push(&argv, &n, xasprintf("%d", s->port));
-	push(&argv, &n, xstrdup("-i"));
-	push(&argv, &n, xstrdup(s->priv_key));
+		push(&argv, &n, *extra);
+	push(&argv, &n, "-p");
+	push_own(&argv, &n, xasprintf("%d", s->port));
+	push(&argv, &n, "-i");
+	push(&argv, &n, s->priv_key);
 	if (s->remote_user) {
-		push(&argv, &n, xstrdup("-l"));
-		push(&argv, &n, xstrdup(s->remote_user));
+		push(&argv, &n, "-l");
+		push(&argv, &n, s->remote_user);
 	}
 	if (!ssh_is_openssh(s->ssh)) {
 		/* dbclient: never asks when it has no terminal; -y accepts
 		 * an unknown host key, -yy skips the check */
 		if (s->strict_host_key != HOSTKEY_YES)
-			push(&argv, &n, xstrdup(s->strict_host_key == HOSTKEY_NO ? "-yy" : "-y"));
+			push(&argv, &n, s->strict_host_key == HOSTKEY_NO ? "-yy" : "-y");
 		return argv;
 	}
-	push(&argv, &n, xstrdup("-o"));
-	push(&argv, &n, xstrdup("BatchMode=yes"));
-	push(&argv, &n, xstrdup("-o"));
-	push(&argv, &n, xasprintf("StrictHostKeyChecking=%s", policy[s->strict_host_key]));
+	push(&argv, &n, "-o");
+	push(&argv, &n, "BatchMode=yes");
+	push(&argv, &n, "-o");
+	push_own(&argv, &n, xasprintf("StrictHostKeyChecking=%s", policy[s->strict_host_key]));
 	if (s->known_hosts || s->strict_host_key == HOSTKEY_NO) {
-		push(&argv, &n, xstrdup("-o"));
+		push(&argv, &n, "-o");
 		/* ssh splits this option's value at spaces unless quoted */
-		push(&argv, &n, s->known_hosts && strpbrk(s->known_hosts, " \t") ?
+		push_own(&argv, &n, s->known_hosts && strpbrk(s->known_hosts, " \t") ?
 		    xasprintf("UserKnownHostsFile=\"%s\"", s->known_hosts) :
 		    xasprintf("UserKnownHostsFile=%s", s->known_hosts ? s->known_hosts : "/dev/null"));
 	}
@@ -123,9 +130,9 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 	const char *slash, *name;
 	size_t n = 0, i;
 
-	push(&argv, &n, xstrdup(s->rsync));
+	push(&argv, &n, s->rsync);
 	if (*flags)
-		push(&argv, &n, xasprintf("-%s", flags));
+		push_own(&argv, &n, xasprintf("-%s", flags));
 	free(flags);
 	if (!r->from_list) {
 		/* A full run cannot list what changed: compare mtimes to the
@@ -134,83 +141,83 @@ char **rsync_argv(const struct sync_conf *s, const struct rsync_run *r)
 		 * then sees every file as changed: slower, never stale.) A
 		 * target that keeps coarser times (FAT, exFAT) gets a window
 		 * of its own, or every full run would copy every file. */
-		push(&argv, &n, r->ignore_times ? xstrdup("--ignore-times") :
+		push_own(&argv, &n, r->ignore_times ? xstrdup("--ignore-times") :
 		    xasprintf("--modify-window=%d", r->modify_window));
 	} else {
 		/* with --files-from, -a does not imply -r: recurse into
 		 * listed directories (new ones) when the user's flags
 		 * recurse at all */
 		if (strpbrk(s->rsync_opts, "ar") && !r->flat)
-			push(&argv, &n, xstrdup("-r"));
+			push(&argv, &n, "-r");
 		/* The listed paths are known to have changed: transfer them
 		 * even when size and mtime look the same (a rewrite of the
 		 * same size within the same second as the last run). Paths
 		 * whose attributes alone changed are compared as in a full
 		 * run, or by size alone: their data is not sent again. */
 		if (!r->quick)
-			push(&argv, &n, xstrdup("--ignore-times"));
+			push(&argv, &n, "--ignore-times");
 		else if (r->size_only)
-			push(&argv, &n, xstrdup("--size-only"));
+			push(&argv, &n, "--size-only");
 		else
-			push(&argv, &n, xasprintf("--modify-window=%d", r->modify_window));
-		push(&argv, &n, xstrdup("--files-from=-"));
-		push(&argv, &n, xstrdup("--from0"));
-		push(&argv, &n, xstrdup(s->delete ? "--delete-missing-args" : "--ignore-missing-args"));
+			push_own(&argv, &n, xasprintf("--modify-window=%d", r->modify_window));
+		push(&argv, &n, "--files-from=-");
+		push(&argv, &n, "--from0");
+		push(&argv, &n, s->delete ? "--delete-missing-args" : "--ignore-missing-args");
 	}
 	if (s->delete)
-		push(&argv, &n, xstrdup("--delete"));
+		push(&argv, &n, "--delete");
 	if (s->delete && r->guard)	/* warn (exit 25), delete nothing */
-		push(&argv, &n, xstrdup("--max-delete=0"));
+		push(&argv, &n, "--max-delete=0");
 	for (i = 0; i < s->nexclude; i++)
-		push(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
+		push_own(&argv, &n, xasprintf("--exclude=%s", s->exclude[i]));
 	if (s->transport == TRANSPORT_RSYNCD) {
 		/* no shell on the way, but a stalled daemon must still end
 		 * in a failed (and retried) run */
-		push(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
-		push(&argv, &n, xasprintf("--contimeout=%d", RSYNC_CONNECT_TIMEOUT));
+		push_own(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
+		push_own(&argv, &n, xasprintf("--contimeout=%d", RSYNC_CONNECT_TIMEOUT));
 		if (s->password_file)
-			push(&argv, &n, xasprintf("--password-file=%s", s->password_file));
+			push_own(&argv, &n, xasprintf("--password-file=%s", s->password_file));
 	}
 	if (s->transport == TRANSPORT_SSH) {
 		/* send the paths through rsync's protocol, never through the
 		 * remote shell, whatever the rsync versions */
-		push(&argv, &n, xstrdup("--protect-args"));
+		push(&argv, &n, "--protect-args");
 		/* a link that stalls, or a dbclient asking about an unknown
 		 * host key, must end in a failed (and retried) run, not hang
 		 * the sync for good; rsync keeps an idle link alive itself */
-		push(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
-		push(&argv, &n, xstrdup("-e"));
-		push(&argv, &n, rsh_command(s, r->control));
+		push_own(&argv, &n, xasprintf("--timeout=%d", RSYNC_IO_TIMEOUT));
+		push(&argv, &n, "-e");
+		push_own(&argv, &n, rsh_command(s, r->control));
 	}
 	/* the user's, after poni's own (a --timeout of theirs wins) */
 	for (i = 0; i < s->nrsync_args; i++)
-		push(&argv, &n, xstrdup(s->rsync_args[i]));
+		push(&argv, &n, s->rsync_args[i]);
 	if (r->from_list) {
-		push(&argv, &n, rsync_list_base(s, &prefix));
+		push_own(&argv, &n, rsync_list_base(s, &prefix));
 		free(prefix);
 	} else if (r->via_link) {
 		/* "/a/./b/" with --relative: what b points to, as b, the way
 		 * a listed "b/x" (through the link) makes it */
 		name = strrchr(s->source, '/');
-		push(&argv, &n, xstrdup("--relative"));
-		push(&argv, &n, xasprintf("%.*s/./%s/", (int)(name - s->source), s->source,
+		push(&argv, &n, "--relative");
+		push_own(&argv, &n, xasprintf("%.*s/./%s/", (int)(name - s->source), s->source,
 		    name + 1));
 	} else {
-		push(&argv, &n, xstrdup(s->source));
+		push(&argv, &n, s->source);
 	}
 	/* remote_path is always a directory: with its trailing slash rsync
 	 * creates it for a file source too, instead of a file of its name */
 	slash = *s->remote_path && s->remote_path[strlen(s->remote_path) - 1] == '/' ? "" : "/";
 	if (s->transport == TRANSPORT_LOCAL) {
-		push(&argv, &n, xasprintf("%s%s", s->remote_path, slash));
+		push_own(&argv, &n, xasprintf("%s%s", s->remote_path, slash));
 	} else if (s->transport == TRANSPORT_RSYNCD) {
 		url = rsync_url(s);
-		push(&argv, &n, xasprintf("%s%s", url, slash));
+		push_own(&argv, &n, xasprintf("%s%s", url, slash));
 		free(url);
 	} else if (strchr(s->remote_host, ':')) {	/* IPv6 address */
-		push(&argv, &n, xasprintf("[%s]:%s%s", s->remote_host, s->remote_path, slash));
+		push_own(&argv, &n, xasprintf("[%s]:%s%s", s->remote_host, s->remote_path, slash));
 	} else {
-		push(&argv, &n, xasprintf("%s:%s%s", s->remote_host, s->remote_path, slash));
+		push_own(&argv, &n, xasprintf("%s:%s%s", s->remote_host, s->remote_path, slash));
 	}
 	return argv;
 }

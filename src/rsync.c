@@ -33,9 +33,11 @@ bool ssh_is_openssh(const char *ssh)
 	return strcmp(name, "dbclient") != 0;
 }
 
-char **ssh_argv(const struct sync_conf *s, const char *const *extra)
+char **ssh_argv(const struct sync_conf *s, const char *const *extra, const char *host,
+    const char *command)
 {
 	static const char *const policy[] = { "yes", "accept-new", "no" };
+	bool openssh = ssh_is_openssh(s->ssh);
 	char **argv = NULL;
 	size_t n = 0;
 
@@ -50,24 +52,32 @@ char **ssh_argv(const struct sync_conf *s, const char *const *extra)
 		push(&argv, &n, "-l");
 		push(&argv, &n, s->remote_user);
 	}
-	if (!ssh_is_openssh(s->ssh)) {
+	if (!openssh) {
 		/* dbclient: never asks when it has no terminal; -y accepts
 		 * an unknown host key, -yy skips the check */
 		if (s->strict_host_key != HOSTKEY_YES)
 			push(&argv, &n, s->strict_host_key == HOSTKEY_NO ? "-yy" : "-y");
-		return argv;
+	} else {
+		push(&argv, &n, "-o");
+		push(&argv, &n, "BatchMode=yes");
+		push(&argv, &n, "-o");
+		push_own(&argv, &n, xasprintf("StrictHostKeyChecking=%s",
+		    policy[s->strict_host_key]));
 	}
-	push(&argv, &n, "-o");
-	push(&argv, &n, "BatchMode=yes");
-	push(&argv, &n, "-o");
-	push_own(&argv, &n, xasprintf("StrictHostKeyChecking=%s", policy[s->strict_host_key]));
-	if (s->known_hosts || s->strict_host_key == HOSTKEY_NO) {
+	if (openssh && (s->known_hosts || s->strict_host_key == HOSTKEY_NO)) {
 		push(&argv, &n, "-o");
 		/* ssh splits this option's value at spaces unless quoted */
 		push_own(&argv, &n, s->known_hosts && strpbrk(s->known_hosts, " \t") ?
 		    xasprintf("UserKnownHostsFile=\"%s\"", s->known_hosts) :
 		    xasprintf("UserKnownHostsFile=%s", s->known_hosts ? s->known_hosts : "/dev/null"));
 	}
+	if (host) {
+		if (openssh)	/* the host is never an option (dbclient has no --) */
+			push(&argv, &n, "--");
+		push(&argv, &n, host);
+	}
+	if (command)
+		push(&argv, &n, command);
 	return argv;
 }
 
@@ -76,7 +86,7 @@ char **ssh_argv(const struct sync_conf *s, const char *const *extra)
 static char *rsh_command(const struct sync_conf *s, const char *control)
 {
 	const char *const extra[] = { "-S", control, "-o", "ControlMaster=no", NULL };
-	char **argv = ssh_argv(s, control ? extra : NULL), **a;
+	char **argv = ssh_argv(s, control ? extra : NULL, NULL, NULL), **a;
 	struct buf b = { 0 };
 	const char *p;
 

@@ -27,19 +27,10 @@ char **sftp_argv(const struct sync_conf *s, const char *control)
 {
 	const char *const master[] = { "-S", control, "-o", "ControlMaster=no", "-s", NULL };
 	const char *const plain[] = { "-s", NULL };
-	bool openssh = ssh_is_openssh(s->ssh);
-	char **argv = ssh_argv(s, openssh && control ? master : plain);
-	size_t n;
 
-	for (n = 0; argv[n]; n++)
-		;
-	argv = xrealloc(argv, (n + 4) * sizeof *argv);
-	if (openssh)	/* the host is never an option (dbclient has no --) */
-		argv[n++] = xstrdup("--");
-	argv[n++] = xstrdup(s->remote_host);
-	argv[n++] = xstrdup("sftp");	/* -s: the subsystem's name */
-	argv[n] = NULL;
-	return argv;
+	/* -s: "sftp" is the subsystem's name */
+	return ssh_argv(s, ssh_is_openssh(s->ssh) && control ? master : plain, s->remote_host,
+	    "sftp");
 }
 
 static void put_u32(struct buf *b, size_t v)

@@ -65,16 +65,19 @@ static void on_writable(struct loop_fd *f, short revents)
 		loop_fd_remove(f);
 }
 
-static int compare(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* Where dir is in r->dirs (sorted): it is there. */
 static size_t dir_index(const struct sshrename *r, const char *dir)
 {
-	char *const *found = bsearch(&dir, r->dirs, r->ndirs, sizeof *r->dirs, compare);
+	size_t lo = 0, hi = r->ndirs, mid;
+	int c;
 
-	return (size_t)(found - r->dirs);	/* every one is there */
+	while ((c = strcmp(dir, r->dirs[mid = lo + (hi - lo) / 2])) != 0) {
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return mid;
 }
 
 /* Whether each directory above path (below r->dir) is one on the

@@ -254,31 +254,39 @@ void argv_free(char **argv)
 
 const char *rsync_exit_meaning(int code)
 {
-	switch (code) {
-	case 0: return "success";
-	case 1: return "syntax or usage error";
-	case 2: return "protocol incompatibility";
-	case 3: return "errors selecting input/output files, dirs";
-	case 4: return "requested action not supported";
-	case 5: return "error starting client-server protocol";
-	case 6: return "daemon unable to append to log-file";
-	case 10: return "error in socket I/O";
-	case 11: return "error in file I/O";
-	case 12: return "error in rsync protocol data stream";
-	case 13: return "errors with program diagnostics";
-	case 14: return "error in IPC code";
-	case 20: return "received SIGUSR1 or SIGINT";
-	case 21: return "some error returned by waitpid()";
-	case 22: return "error allocating core memory buffers";
-	case 23: return "partial transfer due to error";
-	case 24: return "partial transfer due to vanished source files";
-	case 25: return "the --max-delete limit stopped deletions";
-	case 30: return "timeout in data send/receive";
-	case 35: return "timeout waiting for daemon connection";
-	case 127: return "command not found";
-	case 255: return "ssh failed: connection or authentication error";
-	default: return "unknown error";
-	}
+	static const struct {
+		int code;
+		const char *meaning;
+	} meanings[] = {
+		{ 0, "success" },
+		{ 1, "syntax or usage error" },
+		{ 2, "protocol incompatibility" },
+		{ 3, "errors selecting input/output files, dirs" },
+		{ 4, "requested action not supported" },
+		{ 5, "error starting client-server protocol" },
+		{ 6, "daemon unable to append to log-file" },
+		{ 10, "error in socket I/O" },
+		{ 11, "error in file I/O" },
+		{ 12, "error in rsync protocol data stream" },
+		{ 13, "errors with program diagnostics" },
+		{ 14, "error in IPC code" },
+		{ 20, "received SIGUSR1 or SIGINT" },
+		{ 21, "some error returned by waitpid()" },
+		{ 22, "error allocating core memory buffers" },
+		{ 23, "partial transfer due to error" },
+		{ 24, "partial transfer due to vanished source files" },
+		{ 25, "the --max-delete limit stopped deletions" },
+		{ 30, "timeout in data send/receive" },
+		{ 35, "timeout waiting for daemon connection" },
+		{ 127, "command not found" },
+		{ 255, "ssh failed: connection or authentication error" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof meanings / sizeof *meanings; i++)
+		if (meanings[i].code == code)
+			return meanings[i].meaning;
+	return "unknown error";
 }
 
 int rsync_exit_ok(int code)

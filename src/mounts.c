@@ -148,21 +148,22 @@ static char *unquote(char *v)
 	return v;
 }
 
-/* The mount points of a table: /proc/self/mountinfo (through fd f),
- * /etc/fstab (file systems, not swap), or OpenWrt's /etc/config/fstab
- * (the targets of its enabled "config mount" sections). */
+/* The mount points of a table: /proc/self/mountinfo, /etc/fstab (file
+ * systems, not swap), or OpenWrt's /etc/config/fstab (the targets of
+ * its enabled "config mount" sections). Read through f, from its start,
+ * or from the file at path when f < 0. */
 static char **read_points(int f, const char *path, enum table kind)
 {
 	char *text, *line, *next, *point, *type, *word, *name, *target = NULL, **list = NULL;
 	bool in_mount = false, enabled = true;
 
-	if (kind != T_MOUNTINFO) {
+	if (f >= 0) {
+		text = lseek(f, 0, SEEK_SET) < 0 ? NULL : slurp(f);
+	} else {
 		if ((f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 			return NULL;
 		text = slurp(f);
 		close(f);
-	} else {
-		text = lseek(f, 0, SEEK_SET) < 0 ? NULL : slurp(f);
 	}
 	for (line = text; line && *line; line = next) {
 		if ((next = strchr(line, '\n')))
@@ -213,17 +214,9 @@ static char **read_points(int f, const char *path, enum table kind)
  * mounts_open (poni -t), the table is read afresh each time. */
 static char **current(void)
 {
-	int f;
-
 	if (stale || fd < 0) {
 		mounts_free(table);
-		table = NULL;
-		if (fd >= 0) {
-			table = read_points(fd, NULL, T_MOUNTINFO);
-		} else if ((f = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) >= 0) {
-			table = read_points(f, NULL, T_MOUNTINFO);
-			close(f);
-		}
+		table = read_points(fd, "/proc/self/mountinfo", T_MOUNTINFO);
 		stale = fd < 0;
 	}
 	return table;

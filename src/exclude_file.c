@@ -5,7 +5,6 @@
  * file is read the way rsync's --exclude-from reads it, and its patterns
  * are given to rsync one --exclude each: rsync and poni's own matcher
  * then see the same list. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +50,11 @@ static char *slurp(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *text;
-	ssize_t got;
 
 	if (fd < 0)
 		return NULL;
-	text = xmalloc(EXCLUDE_FILE_MAX + 1);
-	*len = 0;
-	while ((got = read(fd, text + *len, EXCLUDE_FILE_MAX + 1 - *len)) > 0 ||
-	    (got < 0 && errno == EINTR))
-		if (got > 0 && (*len += (size_t)got) > EXCLUDE_FILE_MAX)
-			break;
-	close(fd);
-	if (got < 0 || *len > EXCLUDE_FILE_MAX) {
-		free(text);
-		errno = got < 0 ? errno : EFBIG;
-		return NULL;
-	}
-	text[*len] = '\0';
+	text = read_all(fd, EXCLUDE_FILE_MAX, len);
+	close(fd);	/* of a file only read: leaves errno */
 	return text;
 }
 

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,26 +85,6 @@ static void list_add(char ***list, const char *s)
 	(*list)[n + 1] = NULL;
 }
 
-/* A whole file; NULL when it cannot be read. */
-static char *slurp(int f)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	ssize_t n;
-
-	buf_add(&b, "", 0);
-	while ((n = read(f, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			buf_free(&b);
-			return NULL;
-		}
-		buf_add(&b, chunk, (size_t)n);
-	}
-	return b.s;
-}
-
 /* Field i (from 0) of a line of words, with the kernel's octal escapes
  * (\040 for a space) undone in place; NULL when there are fewer. */
 static char *field(char *line, int i)
@@ -148,21 +129,22 @@ static char *unquote(char *v)
 	return v;
 }
 
-/* The mount points of a table: /proc/self/mountinfo (through fd f),
- * /etc/fstab (file systems, not swap), or OpenWrt's /etc/config/fstab
- * (the targets of its enabled "config mount" sections). */
+/* The mount points of a table: /proc/self/mountinfo, /etc/fstab (file
+ * systems, not swap), or OpenWrt's /etc/config/fstab (the targets of
+ * its enabled "config mount" sections). Read through f, from its start,
+ * or from the file at path when f < 0. */
 static char **read_points(int f, const char *path, enum table kind)
 {
 	char *text, *line, *next, *point, *type, *word, *name, *target = NULL, **list = NULL;
 	bool in_mount = false, enabled = true;
 
-	if (kind != T_MOUNTINFO) {
+	if (f >= 0) {
+		text = lseek(f, 0, SEEK_SET) < 0 ? NULL : read_all(f, SIZE_MAX, NULL);
+	} else {
 		if ((f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 			return NULL;
-		text = slurp(f);
+		text = read_all(f, SIZE_MAX, NULL);
 		close(f);
-	} else {
-		text = lseek(f, 0, SEEK_SET) < 0 ? NULL : slurp(f);
 	}
 	for (line = text; line && *line; line = next) {
 		if ((next = strchr(line, '\n')))
@@ -213,17 +195,9 @@ static char **read_points(int f, const char *path, enum table kind)
  * mounts_open (poni -t), the table is read afresh each time. */
 static char **current(void)
 {
-	int f;
-
 	if (stale || fd < 0) {
 		mounts_free(table);
-		table = NULL;
-		if (fd >= 0) {
-			table = read_points(fd, NULL, T_MOUNTINFO);
-		} else if ((f = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) >= 0) {
-			table = read_points(f, NULL, T_MOUNTINFO);
-			close(f);
-		}
+		table = read_points(fd, "/proc/self/mountinfo", T_MOUNTINFO);
 		stale = fd < 0;
 	}
 	return table;

@@ -43,9 +43,11 @@ void argv_free(char **argv);
 /* transport rsyncd: rsync://[USER@]HOST:PORT/MODULE/PATH */
 char *rsync_url(const struct sync_conf *s);
 
-/* ssh (or dbclient) and its options for s, without the host: extra
- * arguments come right after the program. */
-char **ssh_argv(const struct sync_conf *s, const char *const *extra);
+/* ssh (or dbclient) and its options for s: extra arguments come right
+ * after the program; then host (after "--" for OpenSSH) and command,
+ * each unless NULL. */
+char **ssh_argv(const struct sync_conf *s, const char *const *extra, const char *host,
+    const char *command);
 /* Whether ssh is OpenSSH's (Dropbear's dbclient is not). */
 bool ssh_is_openssh(const char *ssh);
 

@@ -27,79 +27,88 @@ char **sftp_argv(const struct sync_conf *s, const char *control)
 {
 	const char *const master[] = { "-S", control, "-o", "ControlMaster=no", "-s", NULL };
 	const char *const plain[] = { "-s", NULL };
-	bool openssh = ssh_is_openssh(s->ssh);
-	char **argv = ssh_argv(s, openssh && control ? master : plain);
-	size_t n;
 
-	for (n = 0; argv[n]; n++)
-		;
-	argv = xrealloc(argv, (n + 4) * sizeof *argv);
-	if (openssh)	/* the host is never an option (dbclient has no --) */
-		argv[n++] = xstrdup("--");
-	argv[n++] = xstrdup(s->remote_host);
-	argv[n++] = xstrdup("sftp");	/* -s: the subsystem's name */
-	argv[n] = NULL;
-	return argv;
+	/* -s: "sftp" is the subsystem's name */
+	return ssh_argv(s, ssh_is_openssh(s->ssh) && control ? master : plain, s->remote_host,
+	    "sftp");
+}
+
+static void set_u32(char *p, size_t v)
+{
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
 }
 
 static void put_u32(struct buf *b, size_t v)
 {
-	char c[4] = { (char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v };
+	char c[4];
 
+	set_u32(c, v);
 	buf_add(b, c, 4);
-}
-
-static size_t path_len(const char *dir, const char *name)
-{
-	size_t dlen = strlen(dir);
-
-	return dlen + (*name && dlen && dir[dlen - 1] != '/') + strlen(name);
 }
 
 /* dir/name as an SFTP string */
 static void put_path(struct buf *b, const char *dir, const char *name)
 {
 	size_t dlen = strlen(dir);
+	bool slash = *name && dlen && dir[dlen - 1] != '/';
 
-	put_u32(b, path_len(dir, name));
+	put_u32(b, dlen + slash + strlen(name));
 	buf_add(b, dir, dlen);
-	if (*name && dlen && dir[dlen - 1] != '/')
+	if (slash)
 		buf_addc(b, '/');
 	buf_adds(b, name);
 }
 
+/* A packet's length (patched by end()), type and id; returns where it
+ * starts. */
+static size_t begin(struct buf *b, int type, size_t id)
+{
+	size_t at = b->len;
+
+	put_u32(b, 0);
+	buf_addc(b, (char)type);
+	put_u32(b, id);
+	return at;
+}
+
+static void end(struct buf *b, size_t at)
+{
+	set_u32(b->s + at, b->len - at - 4);
+}
+
 void sftp_init(struct buf *b)
 {
-	put_u32(b, 5);
-	buf_addc(b, FXP_INIT);
-	put_u32(b, 3);
+	end(b, begin(b, FXP_INIT, 3));	/* INIT's "id" is the version */
 }
 
 void sftp_lstat(struct buf *b, size_t id, const char *dir, const char *name)
 {
-	put_u32(b, 1 + 4 + 4 + path_len(dir, name));
-	buf_addc(b, FXP_LSTAT);
-	put_u32(b, id);
+	size_t at = begin(b, FXP_LSTAT, id);
+
 	put_path(b, dir, name);
+	end(b, at);
 }
 
 void sftp_mkdir(struct buf *b, size_t id, const char *dir, const char *name, unsigned mode)
 {
-	put_u32(b, 1 + 4 + 4 + path_len(dir, name) + 4 + 4);
-	buf_addc(b, FXP_MKDIR);
-	put_u32(b, id);
+	size_t at = begin(b, FXP_MKDIR, id);
+
 	put_path(b, dir, name);
 	put_u32(b, ATTR_PERMISSIONS);
 	put_u32(b, mode);
+	end(b, at);
 }
 
 void sftp_rename(struct buf *b, size_t id, const char *dir, const char *from, const char *to)
 {
-	put_u32(b, 1 + 4 + 4 + path_len(dir, from) + 4 + path_len(dir, to));
-	buf_addc(b, FXP_RENAME);
-	put_u32(b, id);
+	size_t at = begin(b, FXP_RENAME, id);
+
 	put_path(b, dir, from);
 	put_path(b, dir, to);
+	end(b, at);
 }
 
 void sftp_answers_init(struct sftp_answers *a, enum sftp_question question, bool version,

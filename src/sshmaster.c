@@ -154,17 +154,10 @@ static void start(struct master *m, long long now)
 	};
 	const char *args[sizeof extra / sizeof *extra];
 	char **argv;
-	size_t n;
 
 	memcpy(args, extra, sizeof extra);
 	args[3] = m->socket;
-	argv = ssh_argv(&m->conf, args);
-	for (n = 0; argv[n]; n++)
-		;
-	argv = xrealloc(argv, (n + 3) * sizeof *argv);
-	argv[n++] = xstrdup("--");	/* the host is never an option */
-	argv[n++] = xstrdup(m->conf.remote_host);
-	argv[n] = NULL;
+	argv = ssh_argv(&m->conf, args, m->conf.remote_host, NULL);
 	if (log_enabled(L_DEBUG)) {
 		char *line = argv_format(argv);
 		log_debug("ssh master %s: running %s", m->label, line);

@@ -1,8 +1,11 @@
-/* Checked allocation, the monotonic clock, growing strings. */
+/* Checked allocation, the monotonic clock, growing strings, whole
+ * files. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -131,6 +134,30 @@ void buf_free(struct buf *b)
 	free(b->s);
 	b->s = NULL;
 	b->len = b->cap = 0;
+}
+
+char *read_all(int fd, size_t max, size_t *len)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	ssize_t n;
+	int err;
+
+	buf_add(&b, "", 0);
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b.len + (size_t)n > max) {
+			err = n < 0 ? errno : EFBIG;
+			buf_free(&b);
+			errno = err;
+			return NULL;
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	if (len)
+		*len = b.len;
+	return b.s;
 }
 
 void buf_add_escaped(struct buf *b, const char *s)

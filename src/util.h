@@ -1,5 +1,5 @@
 /* Small helpers every module may need: checked allocation, clocks,
- * growing strings. */
+ * growing strings, whole files. */
 #ifndef PONI_UTIL_H
 #define PONI_UTIL_H
 
@@ -33,6 +33,11 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) PRINTF(2, 3);
 void buf_addc(struct buf *b, char c);
 void buf_free(struct buf *b);
+
+/* What is left to read of fd, NUL-terminated (and its length in *len
+ * unless len is NULL); NULL with errno on an error, EFBIG past max
+ * bytes. */
+char *read_all(int fd, size_t max, size_t *len);
 
 /* Append s to b escaped for a log line: printable ASCII as is,
  * everything else (newline, tab, bytes >= 0x80) as \n, \t, \xHH, and

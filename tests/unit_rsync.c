@@ -189,12 +189,12 @@ int main(void)
 		c.remote_host = "h";
 		c.priv_key = "/k";
 		c.known_hosts = "/my hosts/kh";
-		s = joined(ssh_argv(&c, NULL));
+		s = joined(ssh_argv(&c, NULL, NULL, NULL));
 		CHECK_CONTAINS(s, "'UserKnownHostsFile=\"/my hosts/kh\"'");
 		free(s);
 		c.ssh = "/usr/bin/dbclient";
 		c.strict_host_key = HOSTKEY_ACCEPT_NEW;
-		s = joined(ssh_argv(&c, NULL));
+		s = joined(ssh_argv(&c, NULL, NULL, NULL));
 		CHECK_STR(s, "'/usr/bin/dbclient' '-p' '22' '-i' '/k' '-y'");
 		free(s);
 	}

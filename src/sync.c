@@ -1256,16 +1256,43 @@ static const char *error_of(const struct sync *s)
 	    s->last_error ? s->last_error : "";
 }
 
+/* What poni -s and on_state tell of a sync, in this order: its name,
+ * source, target, state, since when, last success, last error. */
+#define NFIELDS 7
+struct fields {
+	const char *v[NFIELDS];
+	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN];
+	char *target;		/* free it */
+};
+
+static void get_fields(const struct sync *s, struct fields *f)
+{
+	format_time(f->since, s->state_since);
+	status_time(f->ok, s->last_ok_time);
+	f->target = sync_target(&s->conf);
+	f->v[0] = s->conf.name;
+	f->v[1] = s->conf.source;
+	f->v[2] = f->target;
+	f->v[3] = state_word(s);
+	f->v[4] = f->since;
+	f->v[5] = f->ok;
+	f->v[6] = error_of(s);
+}
+
 /* on_state: once when it turns from in step (or its start) to failing
  * or waiting, once when it is in step again; pending and running
  * change nothing, and neither does each failed retry. */
 static void check_health(struct sync *s)
 {
+	static const char *const names[NFIELDS] = {
+		"PONI_SYNC", "PONI_SOURCE", "PONI_TARGET", "PONI_STATE", "PONI_SINCE",
+		"PONI_LAST_OK", "PONI_ERROR"
+	};
 	const char *word = state_word(s);
 	bool unwell = strcmp(word, "backing_off") == 0 || strcmp(word, "failing") == 0 ||
 	    strncmp(word, "waiting", 7) == 0;
-	char ok[FORMAT_TIME_LEN], since[FORMAT_TIME_LEN], *target, **argv;
-	char *env[8];
+	struct fields f;
+	char *env[NFIELDS + 1], **argv;
 	size_t i;
 
 	if (unwell == s->unwell || (!unwell && strcmp(word, "in_step") != 0))
@@ -1273,26 +1300,19 @@ static void check_health(struct sync *s)
 	s->unwell = unwell;
 	if (!s->conf.non_state || s->retired || s->stopping || s->once)
 		return;
-	status_time(ok, s->last_ok_time);
-	format_time(since, s->state_since);
-	target = sync_target(&s->conf);
-	env[0] = xasprintf("PONI_SYNC=%s", s->conf.name);
-	env[1] = xasprintf("PONI_SOURCE=%s", s->conf.source);
-	env[2] = xasprintf("PONI_TARGET=%s", target);
-	env[3] = xasprintf("PONI_STATE=%s", word);
-	env[4] = xasprintf("PONI_SINCE=%s", since);
-	env[5] = xasprintf("PONI_LAST_OK=%s", ok);
-	env[6] = xasprintf("PONI_ERROR=%s", error_of(s));
-	env[7] = NULL;
+	get_fields(s, &f);
+	for (i = 0; i < NFIELDS; i++)
+		env[i] = xasprintf("%s=%s", names[i], f.v[i]);
+	env[NFIELDS] = NULL;
 	/* the list, NULL-terminated as an argv */
 	argv = xcalloc(s->conf.non_state + 1, sizeof *argv);
 	memcpy(argv, s->conf.on_state, s->conf.non_state * sizeof *argv);
 	log_info("sync %s: %s: running on_state", s->label, word);
 	alert_run(s->label, argv, env);
 	free(argv);
-	for (i = 0; env[i]; i++)
+	for (i = 0; i < NFIELDS; i++)
 		free(env[i]);
-	free(target);
+	free(f.target);
 }
 
 /* After each step: the timer at the earliest due time (none for a sync
@@ -1540,25 +1560,23 @@ void sync_log_status(const struct sync *s)
 
 void sync_status_line(const struct sync *s, struct buf *out)
 {
-	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN], pending[32];
-	char *target = sync_target(&s->conf);
+	static const char *const keys[NFIELDS] = {
+		"sync", "source", "target", "state", "since", "last_ok", "last_error"
+	};
+	struct fields f;
+	char pending[32];
+	size_t i;
 
-	format_time(since, s->state_since);
-	status_time(ok, s->last_ok_time);
 	if (s->state == SYNC_IDLE)
 		memcpy(pending, "0", 2);
 	else if (s->pending.everything)
 		memcpy(pending, "all", 4);
 	else
 		format(pending, sizeof pending, "%zu", s->pending.count);
-	status_add_value(out, "sync", s->conf.name);
-	status_add_value(out, "source", s->conf.source);
-	status_add_value(out, "target", target);
-	status_add_value(out, "state", state_word(s));
-	status_add_value(out, "since", since);
-	status_add_value(out, "last_ok", ok);
-	status_add_value(out, "last_error", error_of(s));
+	get_fields(s, &f);
+	for (i = 0; i < NFIELDS; i++)
+		status_add_value(out, keys[i], f.v[i]);
 	status_add_value(out, "pending", pending);
 	buf_addc(out, '\n');
-	free(target);
+	free(f.target);
 }

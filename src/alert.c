@@ -1,8 +1,8 @@
 /* on_state's commands. Each is a child of its own in the loop: its
  * output (stdout and stderr, one pipe) logged line by line when it ends,
- * SIGKILL after ALERT_TIMEOUT_MS, at most ALERT_MAX at once. poni's
- * environment gets the sync's variables just around posix_spawn (poni
- * has one thread), so they reach the command and nothing else. */
+ * SIGKILL after ALERT_TIMEOUT_MS, at most ALERT_MAX at once. It gets
+ * poni's environment with the sync's variables, which replace any of
+ * the same name. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,8 +29,34 @@ struct alert {
 	struct alert *next;
 };
 
+extern char **environ;
+
 static struct alert *running;
 static size_t nrunning;
+
+/* env, then what of poni's environment env does not name. Free the
+ * list only. */
+static char **environment(char *const env[])
+{
+	char **all, **e;
+	size_t n = 0, i;
+
+	for (e = environ; *e; e++)
+		n++;
+	for (i = 0; env[i]; i++)
+		n++;
+	all = xcalloc(n + 1, sizeof *all);
+	memcpy(all, env, i * sizeof *all);
+	for (e = environ; *e; e++) {
+		size_t len = strcspn(*e, "=") + 1, j;
+
+		for (j = 0; env[j] && strncmp(env[j], *e, len) != 0; j++)
+			;
+		if (!env[j])
+			all[i++] = *e;
+	}
+	return all;
+}
 
 static void on_output(struct loop_fd *f, short revents)
 {
@@ -88,7 +114,7 @@ static void on_exit_status(struct loop_process *c, int status)
 void alert_run(const char *label, char *const argv[], char *const env[])
 {
 	struct alert *a;
-	char *const *e;
+	char **envp;
 	int rc, err;
 
 	if (nrunning == ALERT_MAX) {
@@ -96,15 +122,10 @@ void alert_run(const char *label, char *const argv[], char *const env[])
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
-	for (e = env; *e; e++)
-		putenv(*e);
-	rc = proc_start(&a->proc, argv, -1, PROC_OUT_TO_ERR);
+	envp = environment(env);
+	rc = proc_start_env(&a->proc, argv, envp, -1, PROC_OUT_TO_ERR);
 	err = errno;
-	for (e = env; *e; e++) {
-		char *name = xstrndup(*e, strcspn(*e, "="));
-		unsetenv(name);
-		free(name);
-	}
+	free(envp);
 	if (rc < 0) {
 		log_error("sync %s: cannot start on_state %s: %s", label, argv[0], strerror(err));
 		free(a);

@@ -19,6 +19,12 @@ extern char **environ;
 
 int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd)
 {
+	return proc_start_env(p, argv, environ, stdin_fd, stdout_fd);
+}
+
+int proc_start_env(struct proc *p, char *const argv[], char *const envp[], int stdin_fd,
+    int stdout_fd)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, reset;
@@ -55,7 +61,7 @@ int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd)
 	    (rc = posix_spawnattr_setsigdefault(&attr, &reset)) ||
 	    (rc = posix_spawnattr_setpgroup(&attr, 0)))
 		goto fail_all;
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp);
 fail_all:
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);

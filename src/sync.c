@@ -178,6 +178,9 @@ static void update(struct sync *s);
 static void on_ssh_renamed(struct sshrename *r);
 static void settle(struct sync *s);
 
+/* for putenv, which keeps the string itself */
+static char no_password[] = "RSYNC_PASSWORD=";
+
 struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		      void (*settled)(struct sync *s))
 {
@@ -212,8 +215,8 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	/* an rsync daemon that wants a password and has none from
 	 * password_file must fail the run, never make rsync ask for one
 	 * (on a terminal, or reading stdin: the list of changed paths) */
-	if (s->conf.transport == TRANSPORT_RSYNCD)
-		setenv("RSYNC_PASSWORD", "", 0);
+	if (s->conf.transport == TRANSPORT_RSYNCD && !getenv("RSYNC_PASSWORD"))
+		putenv(no_password);
 	/* a single run (--once) or none (-n) gains nothing from a master */
 	if (s->conf.transport == TRANSPORT_SSH && !s->dry_run && !once)
 		s->control = master_acquire(&s->conf);

@@ -206,8 +206,7 @@ static int next_pair(char **line, char **key, char **value)
 	return 1;
 }
 
-/* Whether a state word means failing or waiting. */
-static bool state_bad(const char *state)
+bool status_state_bad(const char *state)
 {
 	return strcmp(state, "backing_off") == 0 || strcmp(state, "failing") == 0 ||
 	    strncmp(state, "waiting", 7) == 0;
@@ -216,33 +215,40 @@ static bool state_bad(const char *state)
 /* One sync's line as a sentence. */
 static void print_human(char *line)
 {
-	char *key, *value, *source = "", *target = "", *state = "", *since = "",
-	    *ok = "never", *error = "", *pending = "0";
+	enum { SOURCE, TARGET, STATE, SINCE, OK, ERROR, PENDING, NKEYS };
+	static const char *const keys[NKEYS] = {
+		"source", "target", "state", "since", "last_ok", "last_error", "pending"
+	};
+	/* state words told in other words */
+	static const char *const words[][2] = {
+		{ "waiting_source", "waiting for the source" },
+		{ "waiting_target", "waiting for the target" },
+		{ "backing_off", "failed, backing off" },
+		{ "in_step", "in step" }
+	};
+	const char *v[NKEYS] = { "", "", "", "", "never", "", "0" }, *state;
+	char *key, *value;
 	struct buf b = { 0 };
+	size_t i;
 
-	while (next_pair(&line, &key, &value)) {
-		if (strcmp(key, "source") == 0) source = value;
-		else if (strcmp(key, "target") == 0) target = value;
-		else if (strcmp(key, "state") == 0) state = value;
-		else if (strcmp(key, "since") == 0) since = value;
-		else if (strcmp(key, "last_ok") == 0) ok = value;
-		else if (strcmp(key, "last_error") == 0) error = value;
-		else if (strcmp(key, "pending") == 0) pending = value;
-	}
-	buf_addf(&b, "%s -> %s: %s", source, target,
-	    strcmp(state, "waiting_source") == 0 ? "waiting for the source" :
-	    strcmp(state, "waiting_target") == 0 ? "waiting for the target" :
-	    strcmp(state, "backing_off") == 0 ? "failed, backing off" :
-	    strcmp(state, "in_step") == 0 ? "in step" : state);
-	if (*since)
-		buf_addf(&b, " since %s", since);
-	buf_addf(&b, "; last ok %s", ok);
-	if (strcmp(pending, "0") != 0)
-		buf_addf(&b, "; pending: %s%s", pending,
-		    strcmp(pending, "all") == 0 ? " (a full run)" :
-		    strcmp(pending, "1") == 0 ? " path" : " paths");
-	if (*error)
-		buf_addf(&b, "; last error: %s", error);
+	while (next_pair(&line, &key, &value))
+		for (i = 0; i < NKEYS; i++)
+			if (strcmp(key, keys[i]) == 0)
+				v[i] = value;
+	state = v[STATE];
+	for (i = 0; i < sizeof words / sizeof *words; i++)
+		if (strcmp(state, words[i][0]) == 0)
+			state = words[i][1];
+	buf_addf(&b, "%s -> %s: %s", v[SOURCE], v[TARGET], state);
+	if (*v[SINCE])
+		buf_addf(&b, " since %s", v[SINCE]);
+	buf_addf(&b, "; last ok %s", v[OK]);
+	if (strcmp(v[PENDING], "0") != 0)
+		buf_addf(&b, "; pending: %s%s", v[PENDING],
+		    strcmp(v[PENDING], "all") == 0 ? " (a full run)" :
+		    strcmp(v[PENDING], "1") == 0 ? " path" : " paths");
+	if (*v[ERROR])
+		buf_addf(&b, "; last error: %s", v[ERROR]);
 	format_fd(1, "%s\n", b.s);
 	buf_free(&b);
 }
@@ -289,7 +295,7 @@ int status_query(const char *config_path, bool machine)
 			format_fd(1, "%s\n", line);
 		copy = xstrdup(line);
 		for (p = copy; next_pair(&p, &key, &value); )
-			if (strcmp(key, "state") == 0 && state_bad(value))
+			if (strcmp(key, "state") == 0 && status_state_bad(value))
 				status = 1;
 		free(copy);
 		if (!machine)

@@ -1292,8 +1292,7 @@ static void check_health(struct sync *s)
 		"PONI_LAST_OK", "PONI_ERROR"
 	};
 	const char *word = state_word(s);
-	bool unwell = strcmp(word, "backing_off") == 0 || strcmp(word, "failing") == 0 ||
-	    strncmp(word, "waiting", 7) == 0;
+	bool unwell = status_state_bad(word);
 	struct fields f;
 	char *env[NFIELDS + 1], **argv;
 	size_t i;

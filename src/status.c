@@ -26,11 +26,12 @@ struct client {
 	size_t sent;
 };
 
+/* zero until status_serve listens: in .bss, no bytes of the binary */
 static struct {
 	struct loop_fd listen;
-	void (*fill)(struct buf *out);
+	void (*fill)(struct buf *out);	/* set while it listens */
 	struct client clients[STATUS_CLIENTS];
-} srv = { .listen = { .fd = -1 } };
+} srv;
 
 /* "\0poni/HASH": the config's real path, hashed (FNV-1a, 64 bits). */
 static socklen_t address(const char *config_path, struct sockaddr_un *sa)
@@ -147,14 +148,14 @@ void status_stop(void)
 {
 	size_t i;
 
-	if (srv.listen.fd < 0)
+	if (!srv.fill)
 		return;
 	for (i = 0; i < STATUS_CLIENTS; i++)
 		if (srv.clients[i].fd.fd >= 0)
 			client_close(&srv.clients[i]);
 	loop_fd_remove(&srv.listen);
 	close(srv.listen.fd);
-	srv.listen.fd = -1;
+	srv.fill = NULL;
 }
 
 void status_add_value(struct buf *out, const char *key, const char *value)

@@ -29,34 +29,8 @@ struct alert {
 	struct alert *next;
 };
 
-extern char **environ;
-
 static struct alert *running;
 static size_t nrunning;
-
-/* env, then what of poni's environment env does not name. Free the
- * list only. */
-static char **environment(char *const env[])
-{
-	char **all, **e;
-	size_t n = 0, i;
-
-	for (e = environ; *e; e++)
-		n++;
-	for (i = 0; env[i]; i++)
-		n++;
-	all = xcalloc(n + 1, sizeof *all);
-	memcpy(all, env, i * sizeof *all);
-	for (e = environ; *e; e++) {
-		size_t len = strcspn(*e, "=") + 1, j;
-
-		for (j = 0; env[j] && strncmp(env[j], *e, len) != 0; j++)
-			;
-		if (!env[j])
-			all[i++] = *e;
-	}
-	return all;
-}
 
 static void on_output(struct loop_fd *f, short revents)
 {
@@ -122,7 +96,7 @@ void alert_run(const char *label, char *const argv[], char *const env[])
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
-	envp = environment(env);
+	envp = proc_environ(env);
 	rc = proc_start_env(&a->proc, argv, envp, -1, PROC_OUT_TO_ERR);
 	err = errno;
 	free(envp);

@@ -178,9 +178,6 @@ static void update(struct sync *s);
 static void on_ssh_renamed(struct sshrename *r);
 static void settle(struct sync *s);
 
-/* for putenv, which keeps the string itself */
-static char no_password[] = "RSYNC_PASSWORD=";
-
 struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 		      void (*settled)(struct sync *s))
 {
@@ -212,11 +209,6 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
-	/* an rsync daemon that wants a password and has none from
-	 * password_file must fail the run, never make rsync ask for one
-	 * (on a terminal, or reading stdin: the list of changed paths) */
-	if (s->conf.transport == TRANSPORT_RSYNCD && !getenv("RSYNC_PASSWORD"))
-		putenv(no_password);
 	/* a single run (--once) or none (-n) gains nothing from a master */
 	if (s->conf.transport == TRANSPORT_SSH && !s->dry_run && !once)
 		s->control = master_acquire(&s->conf);
@@ -707,10 +699,11 @@ static bool may_run(struct sync *s)
  * run, which only logs them). */
 static bool step(struct sync *s, long long now)
 {
+	static char *const no_password[] = { "RSYNC_PASSWORD=", NULL };
 	struct rsync_run r = { .control = s->control, .via_link = s->via_link };
 	struct pathset *list;
-	int list_fd = -1;
-	char **argv, *line;
+	int list_fd = -1, rc, err;
+	char **argv, **envp = NULL, *line;
 
 	for (;;) {
 		if (!pathset_empty(&s->run_content))
@@ -750,18 +743,22 @@ static bool step(struct sync *s, long long now)
 	s->step_started = now;
 	log_debug("sync %s: running %s", s->label, line);
 	free(line);
-	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
-		int err = errno;
-		argv_free(argv);
-		if (list_fd >= 0)
-			close(list_fd);
+	/* an rsync daemon that wants a password and has none from
+	 * password_file must fail the run, never make rsync ask for one
+	 * (on a terminal, or reading stdin: the list of changed paths) */
+	if (s->conf.transport == TRANSPORT_RSYNCD && !getenv("RSYNC_PASSWORD"))
+		envp = proc_environ(no_password);
+	rc = proc_start_env(&s->proc, argv, envp, list_fd, -1);
+	err = errno;
+	free(envp);
+	argv_free(argv);
+	if (list_fd >= 0)
+		close(list_fd);
+	if (rc < 0) {
 		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
 		sync_on_exit(s, -1, now);
 		return true;
 	}
-	if (list_fd >= 0)
-		close(list_fd);
-	argv_free(argv);
 	s->rsync_err.fd = s->proc.err_fd;
 	loop_fd_add(&s->rsync_err);
 	s->rsync.pid = s->proc.pid;

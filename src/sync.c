@@ -525,11 +525,22 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	m->parents = m->done = m->made = false;
 }
 
+/* A change seen, at debug level: "." for the source itself. */
+static void log_change(const struct sync *s, const char *relpath)
+{
+	struct buf b = { 0 };
+
+	if (!log_enabled(L_DEBUG))
+		return;
+	buf_add_escaped(&b, relpath);
+	log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
+	buf_free(&b);
+}
+
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
-	struct buf b = { 0 };
 	struct pathset *set;
 	const char *to;
 	int i;
@@ -544,11 +555,7 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 		    !pathset_has(&s->pending, relpath)))
 			flags |= WATCH_ATTRIB;
 		set = flags & WATCH_ATTRIB ? &s->quiet : &s->pending;
-		if (log_enabled(L_DEBUG)) {
-			buf_add_escaped(&b, relpath);
-			log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
-			buf_free(&b);
-		}
+		log_change(s, relpath);
 		if (*relpath)
 			pathset_add(set, relpath);
 		else
@@ -565,14 +572,8 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 		break;
 	case WATCH_MOVED:
 		to = relpath + strlen(relpath) + 1;
-		if (log_enabled(L_DEBUG)) {
-			buf_add_escaped(&b, relpath);
-			log_debug("sync %s: changed: %s", s->label, b.s);
-			b.len = 0;
-			buf_add_escaped(&b, to);
-			log_debug("sync %s: changed: %s", s->label, b.s);
-			buf_free(&b);
-		}
+		log_change(s, relpath);
+		log_change(s, to);
 		moved(s, relpath, to, flags & WATCH_DIR);
 		changed(s, now, s->conf.interval_ms);
 		break;

@@ -213,13 +213,17 @@ bool status_state_bad(const char *state)
 	    strncmp(state, "waiting", 7) == 0;
 }
 
-/* One sync's line as a sentence. */
-static void print_human(char *line)
+/* The keys of a line that poni -s reads, and each one's value when the
+ * line has none. */
+enum { SOURCE, TARGET, STATE, SINCE, OK, ERROR, PENDING, NKEYS };
+static const char *const keys[NKEYS] = {
+	"source", "target", "state", "since", "last_ok", "last_error", "pending"
+};
+static const char *const absent[NKEYS] = { "", "", "", "", "never", "", "0" };
+
+/* One sync's line as a sentence, from its values. */
+static void print_human(const char *const v[NKEYS])
 {
-	enum { SOURCE, TARGET, STATE, SINCE, OK, ERROR, PENDING, NKEYS };
-	static const char *const keys[NKEYS] = {
-		"source", "target", "state", "since", "last_ok", "last_error", "pending"
-	};
 	/* state words told in other words */
 	static const char *const words[][2] = {
 		{ "waiting_source", "waiting for the source" },
@@ -227,16 +231,10 @@ static void print_human(char *line)
 		{ "backing_off", "failed, backing off" },
 		{ "in_step", "in step" }
 	};
-	const char *v[NKEYS] = { "", "", "", "", "never", "", "0" }, *state;
-	char *key, *value;
+	const char *state = v[STATE];
 	struct buf b = { 0 };
 	size_t i;
 
-	while (next_pair(&line, &key, &value))
-		for (i = 0; i < NKEYS; i++)
-			if (strcmp(key, keys[i]) == 0)
-				v[i] = value;
-	state = v[STATE];
 	for (i = 0; i < sizeof words / sizeof *words; i++)
 		if (strcmp(state, words[i][0]) == 0)
 			state = words[i][1];
@@ -260,7 +258,9 @@ int status_query(const char *config_path, bool machine)
 	socklen_t len = address(config_path, &sa);
 	struct pollfd pfd;
 	struct buf in = { 0 };
-	char chunk[4096], *line, *next, *p, *key, *value, *copy;
+	char chunk[4096], *line, *next, *key, *value;
+	const char *v[NKEYS];
+	size_t i;
 	long long until = now_ms() + 2 * STATUS_TIMEOUT_MS;
 	ssize_t n = 1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), status = 0;
@@ -294,13 +294,16 @@ int status_query(const char *config_path, bool machine)
 			*next++ = '\0';
 		if (machine)
 			format_fd(1, "%s\n", line);
-		copy = xstrdup(line);
-		for (p = copy; next_pair(&p, &key, &value); )
-			if (strcmp(key, "state") == 0 && status_state_bad(value))
-				status = 1;
-		free(copy);
+		/* the line is unquoted in place */
+		memcpy(v, absent, sizeof v);
+		while (next_pair(&line, &key, &value))
+			for (i = 0; i < NKEYS; i++)
+				if (strcmp(key, keys[i]) == 0)
+					v[i] = value;
+		if (status_state_bad(v[STATE]))
+			status = 1;
 		if (!machine)
-			print_human(line);
+			print_human(v);
 	}
 	buf_free(&in);
 	return status;

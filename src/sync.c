@@ -869,7 +869,7 @@ static void apply_moves(struct sync *s)
  * started. */
 static bool start_ssh_renames(struct sync *s)
 {
-	char *prefix, *base, **from, **to;
+	char *prefix, *base, **paths;
 	size_t i, n = s->nmoves;
 	bool *parents;
 
@@ -878,18 +878,17 @@ static bool start_ssh_renames(struct sync *s)
 		return false;
 	base = rsync_list_base(&s->conf, &prefix);
 	look_at_moves(s, base, prefix);
-	from = xcalloc(n, sizeof *from);
-	to = xcalloc(n, sizeof *to);
+	paths = xcalloc(2 * n, sizeof *paths);	/* from, then to */
 	parents = xcalloc(n, sizeof *parents);
 	for (i = 0; i < n; i++) {
-		from[i] = xasprintf("%s%s", prefix, s->moves[i].from);
-		to[i] = xasprintf("%s%s", prefix, s->moves[i].to);
+		paths[i] = xasprintf("%s%s", prefix, s->moves[i].from);
+		paths[n + i] = xasprintf("%s%s", prefix, s->moves[i].to);
 		parents[i] = s->moves[i].parents;
 	}
 	/* (the renames' answers, then the directories made) */
 	s->renamed = xcalloc(2 * n, sizeof *s->renamed);
 	s->renaming = sshrename_start(&s->renames, &s->conf, s->control, s->conf.remote_path,
-	    from, to, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
+	    paths, paths + n, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
 	free(parents);
 	if (!s->renaming) {
 		log_warn("sync %s: cannot rename on the target: %s; transferring instead",
@@ -898,12 +897,9 @@ static bool start_ssh_renames(struct sync *s)
 		free(s->renamed);
 		s->renamed = NULL;
 	}
-	for (i = 0; i < n; i++) {
-		free(from[i]);
-		free(to[i]);
-	}
-	free(from);
-	free(to);
+	for (i = 0; i < 2 * n; i++)
+		free(paths[i]);
+	free(paths);
 	free(base);
 	free(prefix);
 	return s->renaming;

@@ -827,15 +827,16 @@ static void apply_moves(struct sync *s)
 	}
 	for (i = 0; i < s->nmoves; i++) {
 		struct move *m = &s->moves[i];
+		struct pathset *set = m->done ? &s->quiet : &s->pending;
 
-		pathset_add(m->done ? &s->quiet : &s->pending, m->from);
-		pathset_add(m->done ? &s->quiet : &s->pending, m->to);
-		if (m->done)
-			done++;
+		pathset_add(set, m->from);
+		pathset_add(set, m->to);
 		if (m->made)	/* their modes and times, by rsync */
 			add_parents(&s->quiet, m->to);
-		if (m->done)
+		if (m->done) {
+			done++;
 			add_parents(&above, m->to);
+		}
 		if (log_enabled(L_DEBUG)) {
 			buf_add_escaped(&b, m->from);
 			buf_adds(&b, " -> ");

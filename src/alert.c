@@ -1,8 +1,8 @@
 /* on_state's commands. Each is a child of its own in the loop: its
  * output (stdout and stderr, one pipe) logged line by line when it ends,
- * SIGKILL after ALERT_TIMEOUT_MS, at most ALERT_MAX at once. poni's
- * environment gets the sync's variables just around posix_spawn (poni
- * has one thread), so they reach the command and nothing else. */
+ * SIGKILL after ALERT_TIMEOUT_MS, at most ALERT_MAX at once. It gets
+ * poni's environment with the sync's variables, which replace any of
+ * the same name. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -88,7 +88,7 @@ static void on_exit_status(struct loop_process *c, int status)
 void alert_run(const char *label, char *const argv[], char *const env[])
 {
 	struct alert *a;
-	char *const *e;
+	char **envp;
 	int rc, err;
 
 	if (nrunning == ALERT_MAX) {
@@ -96,15 +96,10 @@ void alert_run(const char *label, char *const argv[], char *const env[])
 		return;
 	}
 	a = xcalloc(1, sizeof *a);
-	for (e = env; *e; e++)
-		putenv(*e);
-	rc = proc_start(&a->proc, argv, -1, PROC_OUT_TO_ERR);
+	envp = proc_environ(env);
+	rc = proc_start_env(&a->proc, argv, envp, -1, PROC_OUT_TO_ERR);
 	err = errno;
-	for (e = env; *e; e++) {
-		char *name = xstrndup(*e, strcspn(*e, "="));
-		unsetenv(name);
-		free(name);
-	}
+	free(envp);
 	if (rc < 0) {
 		log_error("sync %s: cannot start on_state %s: %s", label, argv[0], strerror(err));
 		free(a);

@@ -48,8 +48,10 @@ struct pair {
 
 #define NONE SIZE_MAX
 
+/* all zero at the start and after ino_close: in .bss */
 static struct {
-	struct loop_fd fd;	/* fd.fd: the instance, or -1 */
+	struct loop_fd fd;	/* fd.fd: the instance, when open */
+	int open;
 	int failing;		/* the last try to create it failed */
 	struct entry *e;	/* sorted by wd, tombstones included */
 	size_t ne, cape, ndead;
@@ -60,7 +62,7 @@ static struct {
 	struct ino_client *touched;	/* got events in this batch */
 	struct ino_client **who;	/* the holders of one event's wd */
 	size_t nwho, capwho;
-} hub = { .fd = { .fd = -1 } };
+} hub;
 
 /* --- the holders of each descriptor ----------------------------------------- */
 
@@ -373,6 +375,7 @@ static int open_instance(void)
 	if (hub.failing)
 		log_info("the inotify instance is created: watching again");
 	hub.failing = 0;
+	hub.open = 1;
 	hub.fd.fd = fd;
 	hub.fd.events = POLLIN;
 	hub.fd.cb = on_readable;
@@ -382,7 +385,7 @@ static int open_instance(void)
 
 int ino_ready(void)
 {
-	return hub.fd.fd >= 0;
+	return hub.open;
 }
 
 /* --- clients --------------------------------------------------------------------- */
@@ -410,7 +413,7 @@ int ino_add(struct ino_client *c, const char *path, uint32_t lookup)
 {
 	int wd;
 
-	if (hub.fd.fd < 0 && open_instance() < 0)
+	if (!hub.open && open_instance() < 0)
 		return -1;
 	if ((wd = inotify_add_watch(hub.fd.fd, path, INO_EVENTS | lookup)) >= 0)
 		hold(wd, c);
@@ -452,19 +455,13 @@ void ino_leave(struct ino_client *c)
 
 void ino_close(void)
 {
-	if (hub.fd.fd >= 0) {
+	if (hub.open) {
 		loop_fd_remove(&hub.fd);
 		close(hub.fd.fd);
-		hub.fd.fd = -1;
 	}
 	free(hub.e);
 	free(hub.slots);
 	free(hub.clients);
 	free(hub.who);
-	hub.e = NULL;
-	hub.slots = NULL;
-	hub.clients = hub.who = NULL;
-	hub.ne = hub.cape = hub.ndead = hub.cap = hub.count = 0;
-	hub.nclients = hub.capwho = hub.nwho = 0;
-	hub.failing = 0;
+	memset(&hub, 0, sizeof hub);
 }

@@ -19,6 +19,34 @@ extern char **environ;
 
 int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd)
 {
+	return proc_start_env(p, argv, NULL, stdin_fd, stdout_fd);
+}
+
+char **proc_environ(char *const env[])
+{
+	char **all, **e;
+	size_t n = 0, i;
+
+	for (e = environ; *e; e++)
+		n++;
+	for (i = 0; env[i]; i++)
+		n++;
+	all = xcalloc(n + 1, sizeof *all);
+	memcpy(all, env, i * sizeof *all);
+	for (e = environ; *e; e++) {
+		size_t len = strcspn(*e, "=") + 1, j;
+
+		for (j = 0; env[j] && strncmp(env[j], *e, len) != 0; j++)
+			;
+		if (!env[j])
+			all[i++] = *e;
+	}
+	return all;
+}
+
+int proc_start_env(struct proc *p, char *const argv[], char *const envp[], int stdin_fd,
+    int stdout_fd)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, reset;
@@ -55,7 +83,7 @@ int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd)
 	    (rc = posix_spawnattr_setsigdefault(&attr, &reset)) ||
 	    (rc = posix_spawnattr_setpgroup(&attr, 0)))
 		goto fail_all;
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
 fail_all:
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);

@@ -24,6 +24,12 @@ struct proc {
  * pipe, for output that is logged). Returns 0, or -1 with errno. */
 #define PROC_OUT_TO_ERR (-2)
 int proc_start(struct proc *p, char *const argv[], int stdin_fd, int stdout_fd);
+/* The same with the environment envp (NULL: poni's own). */
+int proc_start_env(struct proc *p, char *const argv[], char *const envp[], int stdin_fd,
+    int stdout_fd);
+/* An environment for that: env, then what of poni's environment env
+ * does not name. Free the list only. */
+char **proc_environ(char *const env[]);
 /* Read what the child wrote to stderr, up to 128 KiB a call (the loop
  * calls again while there is more); keeps its head and its tail (rsync
  * names the failing files first and sums up last). Closes err_fd at end

@@ -26,11 +26,12 @@ struct client {
 	size_t sent;
 };
 
+/* zero until status_serve listens: in .bss, no bytes of the binary */
 static struct {
 	struct loop_fd listen;
-	void (*fill)(struct buf *out);
+	void (*fill)(struct buf *out);	/* set while it listens */
 	struct client clients[STATUS_CLIENTS];
-} srv = { .listen = { .fd = -1 } };
+} srv;
 
 /* "\0poni/HASH": the config's real path, hashed (FNV-1a, 64 bits). */
 static socklen_t address(const char *config_path, struct sockaddr_un *sa)
@@ -147,14 +148,14 @@ void status_stop(void)
 {
 	size_t i;
 
-	if (srv.listen.fd < 0)
+	if (!srv.fill)
 		return;
 	for (i = 0; i < STATUS_CLIENTS; i++)
 		if (srv.clients[i].fd.fd >= 0)
 			client_close(&srv.clients[i]);
 	loop_fd_remove(&srv.listen);
 	close(srv.listen.fd);
-	srv.listen.fd = -1;
+	srv.fill = NULL;
 }
 
 void status_add_value(struct buf *out, const char *key, const char *value)
@@ -206,43 +207,47 @@ static int next_pair(char **line, char **key, char **value)
 	return 1;
 }
 
-/* Whether a state word means failing or waiting. */
-static bool state_bad(const char *state)
+bool status_state_bad(const char *state)
 {
 	return strcmp(state, "backing_off") == 0 || strcmp(state, "failing") == 0 ||
 	    strncmp(state, "waiting", 7) == 0;
 }
 
-/* One sync's line as a sentence. */
-static void print_human(char *line)
-{
-	char *key, *value, *source = "", *target = "", *state = "", *since = "",
-	    *ok = "never", *error = "", *pending = "0";
-	struct buf b = { 0 };
+/* The keys of a line that poni -s reads, and each one's value when the
+ * line has none. */
+enum { SOURCE, TARGET, STATE, SINCE, OK, ERROR, PENDING, NKEYS };
+static const char *const keys[NKEYS] = {
+	"source", "target", "state", "since", "last_ok", "last_error", "pending"
+};
+static const char *const absent[NKEYS] = { "", "", "", "", "never", "", "0" };
 
-	while (next_pair(&line, &key, &value)) {
-		if (strcmp(key, "source") == 0) source = value;
-		else if (strcmp(key, "target") == 0) target = value;
-		else if (strcmp(key, "state") == 0) state = value;
-		else if (strcmp(key, "since") == 0) since = value;
-		else if (strcmp(key, "last_ok") == 0) ok = value;
-		else if (strcmp(key, "last_error") == 0) error = value;
-		else if (strcmp(key, "pending") == 0) pending = value;
-	}
-	buf_addf(&b, "%s -> %s: %s", source, target,
-	    strcmp(state, "waiting_source") == 0 ? "waiting for the source" :
-	    strcmp(state, "waiting_target") == 0 ? "waiting for the target" :
-	    strcmp(state, "backing_off") == 0 ? "failed, backing off" :
-	    strcmp(state, "in_step") == 0 ? "in step" : state);
-	if (*since)
-		buf_addf(&b, " since %s", since);
-	buf_addf(&b, "; last ok %s", ok);
-	if (strcmp(pending, "0") != 0)
-		buf_addf(&b, "; pending: %s%s", pending,
-		    strcmp(pending, "all") == 0 ? " (a full run)" :
-		    strcmp(pending, "1") == 0 ? " path" : " paths");
-	if (*error)
-		buf_addf(&b, "; last error: %s", error);
+/* One sync's line as a sentence, from its values. */
+static void print_human(const char *const v[NKEYS])
+{
+	/* state words told in other words */
+	static const char *const words[][2] = {
+		{ "waiting_source", "waiting for the source" },
+		{ "waiting_target", "waiting for the target" },
+		{ "backing_off", "failed, backing off" },
+		{ "in_step", "in step" }
+	};
+	const char *state = v[STATE];
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof words / sizeof *words; i++)
+		if (strcmp(state, words[i][0]) == 0)
+			state = words[i][1];
+	buf_addf(&b, "%s -> %s: %s", v[SOURCE], v[TARGET], state);
+	if (*v[SINCE])
+		buf_addf(&b, " since %s", v[SINCE]);
+	buf_addf(&b, "; last ok %s", v[OK]);
+	if (strcmp(v[PENDING], "0") != 0)
+		buf_addf(&b, "; pending: %s%s", v[PENDING],
+		    strcmp(v[PENDING], "all") == 0 ? " (a full run)" :
+		    strcmp(v[PENDING], "1") == 0 ? " path" : " paths");
+	if (*v[ERROR])
+		buf_addf(&b, "; last error: %s", v[ERROR]);
 	format_fd(1, "%s\n", b.s);
 	buf_free(&b);
 }
@@ -253,7 +258,9 @@ int status_query(const char *config_path, bool machine)
 	socklen_t len = address(config_path, &sa);
 	struct pollfd pfd;
 	struct buf in = { 0 };
-	char chunk[4096], *line, *next, *p, *key, *value, *copy;
+	char chunk[4096], *line, *next, *key, *value;
+	const char *v[NKEYS];
+	size_t i;
 	long long until = now_ms() + 2 * STATUS_TIMEOUT_MS;
 	ssize_t n = 1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), status = 0;
@@ -287,13 +294,16 @@ int status_query(const char *config_path, bool machine)
 			*next++ = '\0';
 		if (machine)
 			format_fd(1, "%s\n", line);
-		copy = xstrdup(line);
-		for (p = copy; next_pair(&p, &key, &value); )
-			if (strcmp(key, "state") == 0 && state_bad(value))
-				status = 1;
-		free(copy);
+		/* the line is unquoted in place */
+		memcpy(v, absent, sizeof v);
+		while (next_pair(&line, &key, &value))
+			for (i = 0; i < NKEYS; i++)
+				if (strcmp(key, keys[i]) == 0)
+					v[i] = value;
+		if (status_state_bad(v[STATE]))
+			status = 1;
 		if (!machine)
-			print_human(line);
+			print_human(v);
 	}
 	buf_free(&in);
 	return status;

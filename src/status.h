@@ -23,6 +23,8 @@ void status_stop(void);
  * every sync is in step or about to be, 1 when one is failing or
  * waiting, 3 when no poni runs with that config. */
 int status_query(const char *config_path, bool machine);
+/* Whether a state word means failing or waiting (poni -s exits 1). */
+bool status_state_bad(const char *state);
 
 /* For the status lines: VALUE as one shell word in single quotes,
  * control and non-ASCII bytes escaped as in the log. */

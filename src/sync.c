@@ -209,11 +209,6 @@ struct sync *sync_new(struct sync_conf *conf, bool dry_run, bool once,
 	if (s->conf.transport == TRANSPORT_SSH && s->conf.strict_host_key == HOSTKEY_NO)
 		log_warn("sync %s: strict_host_key is no: the target's host key is not checked, "
 		    "so a man in the middle would go unnoticed", s->label);
-	/* an rsync daemon that wants a password and has none from
-	 * password_file must fail the run, never make rsync ask for one
-	 * (on a terminal, or reading stdin: the list of changed paths) */
-	if (s->conf.transport == TRANSPORT_RSYNCD)
-		setenv("RSYNC_PASSWORD", "", 0);
 	/* a single run (--once) or none (-n) gains nothing from a master */
 	if (s->conf.transport == TRANSPORT_SSH && !s->dry_run && !once)
 		s->control = master_acquire(&s->conf);
@@ -530,11 +525,22 @@ static void moved(struct sync *s, const char *from, const char *to, bool is_dir)
 	m->parents = m->done = m->made = false;
 }
 
+/* A change seen, at debug level: "." for the source itself. */
+static void log_change(const struct sync *s, const char *relpath)
+{
+	struct buf b = { 0 };
+
+	if (!log_enabled(L_DEBUG))
+		return;
+	buf_add_escaped(&b, relpath);
+	log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
+	buf_free(&b);
+}
+
 static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, unsigned flags)
 {
 	struct sync *s = ctx;
 	long long now = now_ms();
-	struct buf b = { 0 };
 	struct pathset *set;
 	const char *to;
 	int i;
@@ -549,11 +555,7 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 		    !pathset_has(&s->pending, relpath)))
 			flags |= WATCH_ATTRIB;
 		set = flags & WATCH_ATTRIB ? &s->quiet : &s->pending;
-		if (log_enabled(L_DEBUG)) {
-			buf_add_escaped(&b, relpath);
-			log_debug("sync %s: changed: %s", s->label, *relpath ? b.s : ".");
-			buf_free(&b);
-		}
+		log_change(s, relpath);
 		if (*relpath)
 			pathset_add(set, relpath);
 		else
@@ -570,14 +572,8 @@ static void sync_on_watch(void *ctx, enum watch_event ev, const char *relpath, u
 		break;
 	case WATCH_MOVED:
 		to = relpath + strlen(relpath) + 1;
-		if (log_enabled(L_DEBUG)) {
-			buf_add_escaped(&b, relpath);
-			log_debug("sync %s: changed: %s", s->label, b.s);
-			b.len = 0;
-			buf_add_escaped(&b, to);
-			log_debug("sync %s: changed: %s", s->label, b.s);
-			buf_free(&b);
-		}
+		log_change(s, relpath);
+		log_change(s, to);
 		moved(s, relpath, to, flags & WATCH_DIR);
 		changed(s, now, s->conf.interval_ms);
 		break;
@@ -704,10 +700,11 @@ static bool may_run(struct sync *s)
  * run, which only logs them). */
 static bool step(struct sync *s, long long now)
 {
+	static char *const no_password[] = { "RSYNC_PASSWORD=", NULL };
 	struct rsync_run r = { .control = s->control, .via_link = s->via_link };
 	struct pathset *list;
-	int list_fd = -1;
-	char **argv, *line;
+	int list_fd = -1, rc, err;
+	char **argv, **envp = NULL, *line;
 
 	for (;;) {
 		if (!pathset_empty(&s->run_content))
@@ -747,18 +744,22 @@ static bool step(struct sync *s, long long now)
 	s->step_started = now;
 	log_debug("sync %s: running %s", s->label, line);
 	free(line);
-	if (proc_start(&s->proc, argv, list_fd, -1) < 0) {
-		int err = errno;
-		argv_free(argv);
-		if (list_fd >= 0)
-			close(list_fd);
+	/* an rsync daemon that wants a password and has none from
+	 * password_file must fail the run, never make rsync ask for one
+	 * (on a terminal, or reading stdin: the list of changed paths) */
+	if (s->conf.transport == TRANSPORT_RSYNCD && !getenv("RSYNC_PASSWORD"))
+		envp = proc_environ(no_password);
+	rc = proc_start_env(&s->proc, argv, envp, list_fd, -1);
+	err = errno;
+	free(envp);
+	argv_free(argv);
+	if (list_fd >= 0)
+		close(list_fd);
+	if (rc < 0) {
 		log_error("sync %s: cannot start %s: %s", s->label, s->conf.rsync, strerror(err));
 		sync_on_exit(s, -1, now);
 		return true;
 	}
-	if (list_fd >= 0)
-		close(list_fd);
-	argv_free(argv);
 	s->rsync_err.fd = s->proc.err_fd;
 	loop_fd_add(&s->rsync_err);
 	s->rsync.pid = s->proc.pid;
@@ -826,15 +827,16 @@ static void apply_moves(struct sync *s)
 	}
 	for (i = 0; i < s->nmoves; i++) {
 		struct move *m = &s->moves[i];
+		struct pathset *set = m->done ? &s->quiet : &s->pending;
 
-		pathset_add(m->done ? &s->quiet : &s->pending, m->from);
-		pathset_add(m->done ? &s->quiet : &s->pending, m->to);
-		if (m->done)
-			done++;
+		pathset_add(set, m->from);
+		pathset_add(set, m->to);
 		if (m->made)	/* their modes and times, by rsync */
 			add_parents(&s->quiet, m->to);
-		if (m->done)
+		if (m->done) {
+			done++;
 			add_parents(&above, m->to);
+		}
 		if (log_enabled(L_DEBUG)) {
 			buf_add_escaped(&b, m->from);
 			buf_adds(&b, " -> ");
@@ -868,7 +870,7 @@ static void apply_moves(struct sync *s)
  * started. */
 static bool start_ssh_renames(struct sync *s)
 {
-	char *prefix, *base, **from, **to;
+	char *prefix, *base, **paths;
 	size_t i, n = s->nmoves;
 	bool *parents;
 
@@ -877,18 +879,17 @@ static bool start_ssh_renames(struct sync *s)
 		return false;
 	base = rsync_list_base(&s->conf, &prefix);
 	look_at_moves(s, base, prefix);
-	from = xcalloc(n, sizeof *from);
-	to = xcalloc(n, sizeof *to);
+	paths = xcalloc(2 * n, sizeof *paths);	/* from, then to */
 	parents = xcalloc(n, sizeof *parents);
 	for (i = 0; i < n; i++) {
-		from[i] = xasprintf("%s%s", prefix, s->moves[i].from);
-		to[i] = xasprintf("%s%s", prefix, s->moves[i].to);
+		paths[i] = xasprintf("%s%s", prefix, s->moves[i].from);
+		paths[n + i] = xasprintf("%s%s", prefix, s->moves[i].to);
 		parents[i] = s->moves[i].parents;
 	}
 	/* (the renames' answers, then the directories made) */
 	s->renamed = xcalloc(2 * n, sizeof *s->renamed);
 	s->renaming = sshrename_start(&s->renames, &s->conf, s->control, s->conf.remote_path,
-	    from, to, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
+	    paths, paths + n, parents, n, s->renamed, s->renamed + n, on_ssh_renamed) == 0;
 	free(parents);
 	if (!s->renaming) {
 		log_warn("sync %s: cannot rename on the target: %s; transferring instead",
@@ -897,12 +898,9 @@ static bool start_ssh_renames(struct sync *s)
 		free(s->renamed);
 		s->renamed = NULL;
 	}
-	for (i = 0; i < n; i++) {
-		free(from[i]);
-		free(to[i]);
-	}
-	free(from);
-	free(to);
+	for (i = 0; i < 2 * n; i++)
+		free(paths[i]);
+	free(paths);
 	free(base);
 	free(prefix);
 	return s->renaming;
@@ -1256,16 +1254,42 @@ static const char *error_of(const struct sync *s)
 	    s->last_error ? s->last_error : "";
 }
 
+/* What poni -s and on_state tell of a sync, in this order: its name,
+ * source, target, state, since when, last success, last error. */
+#define NFIELDS 7
+struct fields {
+	const char *v[NFIELDS];
+	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN];
+	char *target;		/* free it */
+};
+
+static void get_fields(const struct sync *s, struct fields *f)
+{
+	format_time(f->since, s->state_since);
+	status_time(f->ok, s->last_ok_time);
+	f->target = sync_target(&s->conf);
+	f->v[0] = s->conf.name;
+	f->v[1] = s->conf.source;
+	f->v[2] = f->target;
+	f->v[3] = state_word(s);
+	f->v[4] = f->since;
+	f->v[5] = f->ok;
+	f->v[6] = error_of(s);
+}
+
 /* on_state: once when it turns from in step (or its start) to failing
  * or waiting, once when it is in step again; pending and running
  * change nothing, and neither does each failed retry. */
 static void check_health(struct sync *s)
 {
+	static const char *const names[NFIELDS] = {
+		"PONI_SYNC", "PONI_SOURCE", "PONI_TARGET", "PONI_STATE", "PONI_SINCE",
+		"PONI_LAST_OK", "PONI_ERROR"
+	};
 	const char *word = state_word(s);
-	bool unwell = strcmp(word, "backing_off") == 0 || strcmp(word, "failing") == 0 ||
-	    strncmp(word, "waiting", 7) == 0;
-	char ok[FORMAT_TIME_LEN], since[FORMAT_TIME_LEN], *target, **argv;
-	char *env[8];
+	bool unwell = status_state_bad(word);
+	struct fields f;
+	char *env[NFIELDS + 1], **argv;
 	size_t i;
 
 	if (unwell == s->unwell || (!unwell && strcmp(word, "in_step") != 0))
@@ -1273,26 +1297,19 @@ static void check_health(struct sync *s)
 	s->unwell = unwell;
 	if (!s->conf.non_state || s->retired || s->stopping || s->once)
 		return;
-	status_time(ok, s->last_ok_time);
-	format_time(since, s->state_since);
-	target = sync_target(&s->conf);
-	env[0] = xasprintf("PONI_SYNC=%s", s->conf.name);
-	env[1] = xasprintf("PONI_SOURCE=%s", s->conf.source);
-	env[2] = xasprintf("PONI_TARGET=%s", target);
-	env[3] = xasprintf("PONI_STATE=%s", word);
-	env[4] = xasprintf("PONI_SINCE=%s", since);
-	env[5] = xasprintf("PONI_LAST_OK=%s", ok);
-	env[6] = xasprintf("PONI_ERROR=%s", error_of(s));
-	env[7] = NULL;
+	get_fields(s, &f);
+	for (i = 0; i < NFIELDS; i++)
+		env[i] = xasprintf("%s=%s", names[i], f.v[i]);
+	env[NFIELDS] = NULL;
 	/* the list, NULL-terminated as an argv */
 	argv = xcalloc(s->conf.non_state + 1, sizeof *argv);
 	memcpy(argv, s->conf.on_state, s->conf.non_state * sizeof *argv);
 	log_info("sync %s: %s: running on_state", s->label, word);
 	alert_run(s->label, argv, env);
 	free(argv);
-	for (i = 0; env[i]; i++)
+	for (i = 0; i < NFIELDS; i++)
 		free(env[i]);
-	free(target);
+	free(f.target);
 }
 
 /* After each step: the timer at the earliest due time (none for a sync
@@ -1540,25 +1557,23 @@ void sync_log_status(const struct sync *s)
 
 void sync_status_line(const struct sync *s, struct buf *out)
 {
-	char since[FORMAT_TIME_LEN], ok[FORMAT_TIME_LEN], pending[32];
-	char *target = sync_target(&s->conf);
+	static const char *const keys[NFIELDS] = {
+		"sync", "source", "target", "state", "since", "last_ok", "last_error"
+	};
+	struct fields f;
+	char pending[32];
+	size_t i;
 
-	format_time(since, s->state_since);
-	status_time(ok, s->last_ok_time);
 	if (s->state == SYNC_IDLE)
 		memcpy(pending, "0", 2);
 	else if (s->pending.everything)
 		memcpy(pending, "all", 4);
 	else
 		format(pending, sizeof pending, "%zu", s->pending.count);
-	status_add_value(out, "sync", s->conf.name);
-	status_add_value(out, "source", s->conf.source);
-	status_add_value(out, "target", target);
-	status_add_value(out, "state", state_word(s));
-	status_add_value(out, "since", since);
-	status_add_value(out, "last_ok", ok);
-	status_add_value(out, "last_error", error_of(s));
+	get_fields(s, &f);
+	for (i = 0; i < NFIELDS; i++)
+		status_add_value(out, keys[i], f.v[i]);
 	status_add_value(out, "pending", pending);
 	buf_addc(out, '\n');
-	free(target);
+	free(f.target);
 }

@@ -107,25 +107,29 @@ static void sweep(struct watcher *w)
 
 /* --- paths ------------------------------------------------------------------ */
 
-/* The absolute path of rel (relative to the source directory). */
-static int abs_path(const struct watcher *w, const char *rel, char *abs)
+/* Append "/name" to a path of length len in a PATH_MAX buffer. */
+static int join(char *path, size_t len, const char *name)
 {
-	size_t dl = strlen(w->dir), rl = strlen(rel);
-	int sep = rl && w->dir[dl - 1] != '/';
+	size_t nl = strlen(name), sep = len && path[len - 1] != '/';
 
-	if (dl + (size_t)sep + rl >= PATH_MAX)
+	if (len + sep + nl >= PATH_MAX)
 		return -1;
-	memcpy(abs, w->dir, dl);
-	abs[dl] = '/';
-	memcpy(abs + dl + sep, rel, rl + 1);
+	path[len] = '/';
+	memcpy(path + len + sep, name, nl + 1);
 	return 0;
 }
 
-/* Both paths of entry name of directory wd (its own with name NULL). */
+/* Both paths of entry name of directory wd (its own with name NULL):
+ * relative to the source directory, and absolute. */
 static int paths_of(const struct watcher *w, int wd, const char *name,
 		    char *rel, char *abs)
 {
-	return wdtree_path(&w->tree, wd, name, rel) < 0 || abs_path(w, rel, abs) < 0 ? -1 : 0;
+	size_t dl = strlen(w->dir);
+
+	if (wdtree_path(&w->tree, wd, name, rel) < 0 || dl >= PATH_MAX)
+		return -1;
+	memcpy(abs, w->dir, dl + 1);
+	return *rel ? join(abs, dl, rel) : 0;
 }
 
 static int excluded(const struct watcher *w, const char *rel, int is_dir)
@@ -225,18 +229,6 @@ static int nlink_counts_subdirs(const char *path)
 		return 0;
 	return fs.f_type == 0xEF53 /* ext2/3/4 */ || fs.f_type == 0x58465342 /* xfs */ ||
 	    fs.f_type == 0x01021994 /* tmpfs */;
-}
-
-/* Append "/name" to a path of length len in a PATH_MAX buffer. */
-static int join(char *path, size_t len, const char *name)
-{
-	size_t nl = strlen(name), sep = len && path[len - 1] != '/';
-
-	if (len + sep + nl >= PATH_MAX)
-		return -1;
-	path[len] = '/';
-	memcpy(path + len + sep, name, nl + 1);
-	return 0;
 }
 
 /* Watch every directory below the node of wd top, depth first without

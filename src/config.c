@@ -58,7 +58,8 @@ struct key {
 	unsigned char type;	/* enum type */
 	unsigned char off;	/* the field in struct sync_conf */
 	unsigned char count;	/* T_LIST: the field of its count */
-	long min, max;		/* T_INT, T_SECONDS (in seconds) */
+	unsigned char min;	/* T_INT, T_SECONDS (in seconds): 0 or 1 */
+	long max;		/* T_INT, T_SECONDS (in seconds) */
 	long def;		/* built-in default; T_SECONDS in ms */
 	const char *def_str;	/* T_STR's built-in default, or NULL */
 	const struct word *words;	/* T_ENUM */
@@ -67,9 +68,9 @@ struct key {
 	/* -t: keys shown in the head of the line (source, target, port,
 	 * key, host key, rsync flags, interval) have neither; the others
 	 * are shown when not at their built-in default: by show, or as
-	 * ", SHOWN VALUE UNIT" (a bool without its value). */
+	 * ", SHOWN VALUE" for a string or list, ", SHOWN" for a bool (a
+	 * number or an enum needs a show). */
 	const char *shown;
-	const char *unit;
 	show_fn *show;
 };
 
@@ -226,6 +227,11 @@ static void show_full_sync(struct buf *out, const struct sync_conf *s)
 	add_seconds(out, s->full_sync_ms);
 }
 
+static void show_modify_window(struct buf *out, const struct sync_conf *s)
+{
+	buf_addf(out, ", modify window %ds", s->modify_window);
+}
+
 /* the guard matters only where poni deletes */
 static void show_delete_guard(struct buf *out, const struct sync_conf *s)
 {
@@ -295,7 +301,7 @@ static const struct key keys[] = {
 	{ .name = "delete_guard", .type = T_BOOL, .off = F(delete_guard), .def = true,
 	  .show = show_delete_guard },
 	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
-	  .def = -1, .what = "a whole number", .shown = "modify window", .unit = "s" },
+	  .def = -1, .what = "a whole number", .show = show_modify_window },
 	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = "simulate" },
 	{ .name = "on_state", .type = T_LIST, .off = F(on_state), .count = F(non_state),
 	  .check = check_arg, .shown = "on_state" },
@@ -586,7 +592,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 	return 0;
 bad:
 	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", k->name, v,
-	    k->what, k->min, k->max);
+	    k->what, (long)k->min, k->max);
 }
 
 /* Seconds with an optional fraction ("3", "0.5") and an optional unit
@@ -632,7 +638,7 @@ bad:
 	return config_fail(b, line, 0,
 	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld "
 	    "(fractions like 0.5 and units like 90m, 24h or 7d are fine)",
-	    k->name, v, k->min, k->max);
+	    k->name, v, (long)k->min, k->max);
 }
 
 /* Check value v and store it in c's field for k. */
@@ -1165,17 +1171,7 @@ char *sync_summary(const struct sync_conf *s)
 				buf_addc(&b, ' ');
 				buf_add_escaped(&b, CAT(char **, s, k->off)[i]);
 			}
-		} else if (k->type == T_ENUM) {
-			buf_addc(&b, ' ');
-			buf_adds(&b, word_of(k->words, num(s, k)));
-		} else if (k->type == T_INT) {
-			buf_addf(&b, " %lld", num(s, k));
-		} else if (k->type == T_SECONDS) {
-			buf_addc(&b, ' ');
-			add_seconds(&b, num(s, k));
 		}
-		if (k->unit)
-			buf_adds(&b, k->unit);
 	}
 	buf_adds(&b, ")");
 	return b.s;

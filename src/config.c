@@ -836,6 +836,23 @@ static void resolve(const struct config_builder *b, char **path)
 	*path = abs;
 }
 
+/* Open the file at path (set by key on line) for reading: a regular
+ * file's fd with *st filled, or -1 with the error recorded. */
+static int open_file(struct config_builder *b, int line, const char *key,
+		     const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return config_fail(b, line, 0, "%s: cannot read %s: %s", key, path,
+		    strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return config_fail(b, line, 0, "%s: %s is not a regular file", key, path);
+	}
+	return fd;
+}
+
 static int check_key_file(struct config_builder *b, const struct section *s)
 {
 	static const char openssh_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
@@ -848,14 +865,8 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 	int fd;
 
 	/* Open it as poni will have ssh do: readable by this user. */
-	if ((fd = open(c->priv_key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return config_fail(b, line, 0, "priv_key: cannot read %s: %s",
-		    c->priv_key, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return config_fail(b, line, 0, "priv_key: %s is not a regular file",
-		    c->priv_key);
-	}
+	if ((fd = open_file(b, line, "priv_key", c->priv_key, &st)) < 0)
+		return -1;
 	n = openssh ? 0 : read(fd, head, sizeof head);
 	close(fd);
 	if (n == (ssize_t)sizeof head && memcmp(head, openssh_key, sizeof head) == 0)
@@ -976,14 +987,8 @@ static int finish_rsyncd(struct config_builder *b, struct section *s, int flags)
 	if (!(flags & CONFIG_CHECK_FILES) || !c->password_file)
 		return 0;
 	/* what rsync itself demands of it, said now instead of at every run */
-	if ((fd = open(c->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return config_fail(b, line, 0, "password_file: cannot read %s: %s",
-		    c->password_file, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return config_fail(b, line, 0, "password_file: %s is not a regular file",
-		    c->password_file);
-	}
+	if ((fd = open_file(b, line, "password_file", c->password_file, &st)) < 0)
+		return -1;
 	close(fd);
 	if (st.st_mode & 006)
 		return config_fail(b, line, 0, "password_file: %s is open to others (mode %04o), "

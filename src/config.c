@@ -32,7 +32,7 @@
  * struct sync_conf. */
 enum type {
 	T_STR,		/* char *: check_word, or the row's check */
-	T_LIST,		/* char ** and a size_t count: an item per config_set */
+	T_LIST,		/* char **, then its size_t count: an item per config_set */
 	T_BOOL,		/* bool: true, yes, on or false, no, off */
 	T_INT,		/* int: a whole number from min to max */
 	T_ENUM,		/* an enum, stored as an int: one of words */
@@ -57,26 +57,26 @@ struct key {
 	const char *name;
 	unsigned char type;	/* enum type */
 	unsigned char off;	/* the field in struct sync_conf */
-	unsigned char count;	/* T_LIST: the field of its count */
 	unsigned char min;	/* T_INT, T_SECONDS (in seconds): 0 or 1 */
+	/* -t: keys shown in the head of the line (source, target, port,
+	 * key, host key, rsync flags, interval) have neither shown nor
+	 * show; the others are shown when not at their built-in default:
+	 * by show, or as ", NAME VALUE" for a string or list, ", NAME"
+	 * for a bool (a number or an enum needs a show). */
+	bool shown;
 	long max;		/* T_INT, T_SECONDS (in seconds) */
 	long def;		/* built-in default; T_SECONDS in ms */
 	const char *def_str;	/* T_STR's built-in default, or NULL */
 	const struct word *words;	/* T_ENUM */
 	const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
 	check_fn *check;
-	/* -t: keys shown in the head of the line (source, target, port,
-	 * key, host key, rsync flags, interval) have neither; the others
-	 * are shown when not at their built-in default: by show, or as
-	 * ", SHOWN VALUE" for a string or list, ", SHOWN" for a bool (a
-	 * number or an enum needs a show). */
-	const char *shown;
 	show_fn *show;
 };
 
-/* Row k's field (at off: k->off, or a list's k->count) in c, as a T. */
+/* Row k's field (at off: k->off, or a list's COUNT(k)) in c, as a T. */
 #define AT(T, c, off) (*(T *)(void *)((char *)(c) + (off)))
 #define CAT(T, c, off) (*(T const *)(const void *)((const char *)(c) + (off)))
+#define COUNT(k) ((k)->off + sizeof(char **))
 /* T_ENUM fields are written as ints: gcc and clang make an enum without
  * negative values an unsigned int, which an int may alias. A field's
  * offset fits in off. */
@@ -232,6 +232,12 @@ static void show_modify_window(struct buf *out, const struct sync_conf *s)
 	buf_addf(out, ", modify window %ds", s->modify_window);
 }
 
+static void show_initial_sync(struct buf *out, const struct sync_conf *s)
+{
+	(void)s;	/* shown when false */
+	buf_adds(out, ", no initial sync");
+}
+
 /* the guard matters only where poni deletes */
 static void show_delete_guard(struct buf *out, const struct sync_conf *s)
 {
@@ -256,6 +262,9 @@ static const struct word policies[] = {
 };
 
 #define F(field) offsetof(struct sync_conf, field)
+typedef char counts_follow_lists[F(nrsync_args) == F(rsync_args) + sizeof(char **) &&
+				 F(nexclude) == F(exclude) + sizeof(char **) &&
+				 F(non_state) == F(on_state) + sizeof(char **) ? 1 : -1];
 
 /* Every key of a sync or of defaults. Their order is that of -t's tail,
  * and of "did you mean" between names equally near. */
@@ -269,21 +278,21 @@ static const struct key keys[] = {
 	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .def_str = "azP",
 	  .check = check_rsync_opts },
 	/* shown with rsync_opts, in the head of -t's line */
-	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args), .count = F(nrsync_args),
+	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args),
 	  .check = check_rsync_arg },
 	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .max = MAX_INTERVAL_S,
 	  .def = 3000 },
-	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = "recurse" },
-	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = "delete" },
-	{ .name = "exclude", .type = T_LIST, .off = F(exclude), .count = F(nexclude),
-	  .check = check_exclude, .shown = "exclude" },
+	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = true },
+	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = true },
+	{ .name = "exclude", .type = T_LIST, .off = F(exclude),
+	  .check = check_exclude, .shown = true },
 	/* its patterns join exclude at config_finish */
-	{ .name = "exclude_from", .type = T_STR, .off = F(exclude_from), .shown = "exclude_from" },
+	{ .name = "exclude_from", .type = T_STR, .off = F(exclude_from), .shown = true },
 	/* unset in the sync and in defaults: the sync's key (upstream Poni
 	 * 0.1.3 and later set a default source_path in defaults) */
 	{ .name = "source_path", .type = T_STR, .off = F(source), .check = check_source },
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
-	  .shown = "no initial sync" },
+	  .show = show_initial_sync },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
 	  .words = transports, .what = "a transport: use auto, ssh, local or rsyncd" },
 	{ .name = "ssh", .type = T_STR, .off = F(ssh), .def_str = "ssh" },
@@ -302,9 +311,9 @@ static const struct key keys[] = {
 	  .show = show_delete_guard },
 	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
 	  .def = -1, .what = "a whole number", .show = show_modify_window },
-	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = "simulate" },
-	{ .name = "on_state", .type = T_LIST, .off = F(on_state), .count = F(non_state),
-	  .check = check_arg, .shown = "on_state" },
+	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = true },
+	{ .name = "on_state", .type = T_LIST, .off = F(on_state),
+	  .check = check_arg, .shown = true },
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -370,7 +379,7 @@ static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
 	case T_LIST:
 		la = CAT(char **, a, k->off);
 		lb = CAT(char **, b, k->off);
-		if ((n = CAT(size_t, a, k->count)) != CAT(size_t, b, k->count))
+		if ((n = CAT(size_t, a, COUNT(k))) != CAT(size_t, b, COUNT(k)))
 			return false;
 		for (i = 0; i < n; i++)
 			if (strcmp(la[i], lb[i]) != 0)
@@ -385,7 +394,7 @@ static bool is_default(const struct sync_conf *c, const struct key *k)
 	if (k->type == T_STR)
 		return same_str(CAT(char *, c, k->off), k->def_str);
 	if (k->type == T_LIST)
-		return CAT(size_t, c, k->count) == 0;
+		return CAT(size_t, c, COUNT(k)) == 0;
 	return num(c, k) == k->def;
 }
 
@@ -414,7 +423,7 @@ void sync_conf_clear(struct sync_conf *c)
 		if (k->type != T_LIST)
 			continue;
 		list = AT(char **, c, k->off);
-		for (i = 0; i < AT(size_t, c, k->count); i++)
+		for (i = 0; i < AT(size_t, c, COUNT(k)); i++)
 			free(list[i]);
 		free(list);
 	}
@@ -660,7 +669,7 @@ static int set_value(struct config_builder *b, struct sync_conf *c,
 		return 0;
 	case T_LIST:
 		list = &AT(char **, c, k->off);
-		count = &AT(size_t, c, k->count);
+		count = &AT(size_t, c, COUNT(k));
 		*list = xrealloc(*list, (*count + 1) * sizeof **list);
 		(*list)[(*count)++] = xstrdup(v);
 		return 0;
@@ -784,12 +793,12 @@ static void inherit(struct section *s, const struct section *d)
 		if (k->type == T_STR) {
 			AT(char *, &s->c, k->off) = xstrdup(CAT(char *, &d->c, k->off));
 		} else if (k->type == T_LIST) {
-			n = CAT(size_t, &d->c, k->count);
+			n = CAT(size_t, &d->c, COUNT(k));
 			list = xcalloc(n, sizeof *list);
 			for (j = 0; j < n; j++)
 				list[j] = xstrdup(CAT(char **, &d->c, k->off)[j]);
 			AT(char **, &s->c, k->off) = list;
-			AT(size_t, &s->c, k->count) = n;
+			AT(size_t, &s->c, COUNT(k)) = n;
 		} else {
 			set_num(&s->c, k, num(&d->c, k));
 		}
@@ -1167,12 +1176,12 @@ char *sync_summary(const struct sync_conf *s)
 			continue;
 		}
 		buf_adds(&b, ", ");
-		buf_adds(&b, k->shown);
+		buf_adds(&b, k->name);
 		if (k->type == T_STR) {
 			buf_addc(&b, ' ');
 			buf_add_escaped(&b, CAT(char *, s, k->off));
 		} else if (k->type == T_LIST) {
-			for (i = 0; i < CAT(size_t, s, k->count); i++) {
+			for (i = 0; i < CAT(size_t, s, COUNT(k)); i++) {
 				buf_addc(&b, ' ');
 				buf_add_escaped(&b, CAT(char **, s, k->off)[i]);
 			}

@@ -705,6 +705,9 @@ static int parse_log_level(struct config_builder *b, const char *v, int line)
 	    "log_level: '%s' is not a level: use error, warning, info or debug", v);
 }
 
+/* in a section and at the top level (with a word on log's two names) */
+#define DUPLICATE_MSG "duplicate key '%s' (first set on line %d%s)"
+
 static int set_top(struct config_builder *b, const char *key, const char *v, int line)
 {
 	int *seen;
@@ -725,7 +728,7 @@ static int set_top(struct config_builder *b, const char *key, const char *v, int
 		    nearest(key, top_names, sizeof top_names / sizeof *top_names,
 		    sizeof *top_names));
 	if (*seen)
-		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d%s)",
+		return config_fail(b, line, 0, DUPLICATE_MSG,
 		    key, *seen, seen == &b->log_line ? " as log or log_path, one name of the same key" : "");
 	*seen = line;
 	if (!v)
@@ -765,8 +768,7 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 		    key, nearest(key, keys, NKEYS, sizeof *keys));
 	i = (size_t)(k - keys);
 	if (s->set_line[i] && k->type != T_LIST)
-		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d)",
-		    key, s->set_line[i]);
+		return config_fail(b, line, 0, DUPLICATE_MSG, key, s->set_line[i], "");
 	if (!value)		/* nothing here: as if the key were absent */
 		return 0;
 	if (set_value(b, &s->c, k, value, line))

@@ -708,21 +708,27 @@ static int parse_log_level(struct config_builder *b, const char *v, int line)
 /* in a section and at the top level (with a word on log's two names) */
 #define DUPLICATE_MSG "duplicate key '%s' (first set on line %d%s)"
 
-static int set_top(struct config_builder *b, const char *key, const char *v, int line)
+/* Where top-level key was set (0: not yet), or NULL for another key. */
+static int *top_line(struct config_builder *b, const char *key)
 {
-	int *seen;
-
 	/* log_path: upstream Poni 0.1.3's name for log */
 	if (strcmp(key, "log") == 0 || strcmp(key, "log_path") == 0)
-		seen = &b->log_line;
-	else if (strcmp(key, "log_level") == 0)
-		seen = &b->log_level_line;
-	else if (strcmp(key, "max_runs") == 0)
-		seen = &b->max_runs_line;
-	else if (find_key(key))
+		return &b->log_line;
+	if (strcmp(key, "log_level") == 0)
+		return &b->log_level_line;
+	if (strcmp(key, "max_runs") == 0)
+		return &b->max_runs_line;
+	return NULL;
+}
+
+static int set_top(struct config_builder *b, const char *key, const char *v, int line)
+{
+	int *seen = top_line(b, key);
+
+	if (!seen && find_key(key))
 		return config_fail(b, line, 0,
 		    "%s belongs in a sync or in defaults, not at the top level", key);
-	else
+	if (!seen)
 		return config_fail(b, line, 0,
 		    "unknown top-level key '%s' (did you mean '%s'?)", key,
 		    nearest(key, top_names, sizeof top_names / sizeof *top_names,
@@ -759,8 +765,7 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 	if (b->cur == SEC_TOP)
 		return set_top(b, key, value, line);
 	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
-	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0 ||
-	    strcmp(key, "log_path") == 0 || strcmp(key, "max_runs") == 0))
+	if (!(k = find_key(key)) && top_line(b, key))
 		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
 		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
 	if (!k)

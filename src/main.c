@@ -231,7 +231,9 @@ static int pidfile_lock(const char *path)
 
 static const char *pidfile_path;	/* removed at exit, fatal() too */
 
-static void pidfile_remove(void)
+/* Run by exit() and by main's return, as an atexit() handler would be:
+ * libc's atexit machinery costs more than this one function. */
+__attribute__((__destructor__)) static void pidfile_remove(void)
 {
 	if (pidfile_path)
 		unlink(pidfile_path);
@@ -381,7 +383,6 @@ int main(int argc, char *argv[])
 	if (pidfd >= 0) {
 		pidfile_write(pidfd);
 		pidfile_path = o.pidfile;
-		atexit(pidfile_remove);
 	}
 	if (catch_signals() < 0)
 		fatal("cannot set up signal handling: %s", strerror(errno));

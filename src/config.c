@@ -66,9 +66,11 @@ struct key {
 	bool shown;
 	long max;		/* T_INT, T_SECONDS (in seconds) */
 	long def;		/* built-in default; T_SECONDS in ms */
-	const char *def_str;	/* T_STR's built-in default, or NULL */
 	const struct word *words;	/* T_ENUM */
-	const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
+	union {			/* one or the other, by type */
+		const char *def_str;	/* T_STR's built-in default, or NULL */
+		const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
+	} u;
 	check_fn *check;
 	show_fn *show;
 };
@@ -274,8 +276,8 @@ static const struct key keys[] = {
 	{ .name = "remote_user", .type = T_STR, .off = F(remote_user), .check = check_name },
 	{ .name = "priv_key", .type = T_STR, .off = F(priv_key) },
 	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .max = 65535, .def = 22,
-	  .what = "a port number" },
-	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .def_str = "azP",
+	  .u.what = "a port number" },
+	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .u.def_str = "azP",
 	  .check = check_rsync_opts },
 	/* shown with rsync_opts, in the head of -t's line */
 	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args),
@@ -294,12 +296,12 @@ static const struct key keys[] = {
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
 	  .show = show_initial_sync },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
-	  .words = transports, .what = "a transport: use auto, ssh, local or rsyncd" },
-	{ .name = "ssh", .type = T_STR, .off = F(ssh), .def_str = "ssh" },
-	{ .name = "rsync", .type = T_STR, .off = F(rsync), .def_str = "rsync" },
+	  .words = transports, .u.what = "a transport: use auto, ssh, local or rsyncd" },
+	{ .name = "ssh", .type = T_STR, .off = F(ssh), .u.def_str = "ssh" },
+	{ .name = "rsync", .type = T_STR, .off = F(rsync), .u.def_str = "rsync" },
 	{ .name = "strict_host_key", .type = T_ENUM, .off = F(strict_host_key),
 	  .def = HOSTKEY_ACCEPT_NEW, .words = policies,
-	  .what = "a policy: use yes, accept-new or no" },
+	  .u.what = "a policy: use yes, accept-new or no" },
 	{ .name = "known_hosts", .type = T_STR, .off = F(known_hosts), .check = check_known_hosts },
 	{ .name = "module", .type = T_STR, .off = F(module), .check = check_module },
 	{ .name = "password_file", .type = T_STR, .off = F(password_file), .check = check_path },
@@ -310,7 +312,7 @@ static const struct key keys[] = {
 	{ .name = "delete_guard", .type = T_BOOL, .off = F(delete_guard), .def = true,
 	  .show = show_delete_guard },
 	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
-	  .def = -1, .what = "a whole number", .show = show_modify_window },
+	  .def = -1, .u.what = "a whole number", .show = show_modify_window },
 	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = true },
 	{ .name = "on_state", .type = T_LIST, .off = F(on_state),
 	  .check = check_arg, .shown = true },
@@ -392,7 +394,7 @@ static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
 static bool is_default(const struct sync_conf *c, const struct key *k)
 {
 	if (k->type == T_STR)
-		return same_str(CAT(char *, c, k->off), k->def_str);
+		return same_str(CAT(char *, c, k->off), k->u.def_str);
 	if (k->type == T_LIST)
 		return CAT(size_t, c, COUNT(k)) == 0;
 	return num(c, k) == k->def;
@@ -438,7 +440,7 @@ static const char *const top_names[] = { "log", "log_level", "max_runs", "defaul
 
 static const struct key max_runs_key = {
 	.name = "max_runs", .type = T_INT, .min = 1, .max = MAX_RUNS_MAX,
-	.what = "a number of rsyncs to run at once"
+	.u.what = "a number of rsyncs to run at once"
 };
 
 /* A section being built: the values set so far and the line of each. */
@@ -576,7 +578,7 @@ static int parse_word(struct config_builder *b, const struct key *k,
 			return 0;
 		}
 	return config_fail(b, line, 0, "%s: '%s' is not %s", k->name, v,
-	    k->type == T_BOOL ? "a boolean: use true or false" : k->what);
+	    k->type == T_BOOL ? "a boolean: use true or false" : k->u.what);
 }
 
 /* A whole number from min to max. */
@@ -601,7 +603,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 	return 0;
 bad:
 	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", k->name, v,
-	    k->what, (long)k->min, k->max);
+	    k->u.what, (long)k->min, k->max);
 }
 
 /* Seconds with an optional fraction ("3", "0.5") and an optional unit
@@ -820,8 +822,8 @@ static void apply_builtin(struct section *s)
 	for (k = keys; k < keys + NKEYS; k++) {
 		if (s->set_line[k - keys])
 			continue;
-		if (k->type == T_STR && k->def_str)
-			AT(char *, &s->c, k->off) = xstrdup(k->def_str);
+		if (k->type == T_STR && k->u.def_str)
+			AT(char *, &s->c, k->off) = xstrdup(k->u.def_str);
 		else if (k->type != T_STR && k->type != T_LIST)
 			set_num(&s->c, k, k->def);
 	}

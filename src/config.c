@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,13 +63,15 @@ struct key {
 	 * by show, or as ", NAME VALUE" for a string or list, ", NAME"
 	 * for a bool (a number or an enum needs a show). */
 	bool shown;
-	long max;		/* T_INT, T_SECONDS (in seconds) */
+	union {			/* the values it may take, by type */
+		long max;	/* T_INT, T_SECONDS (in seconds) */
+		const struct word *words;	/* T_ENUM */
+	} vals;
 	long def;		/* built-in default; T_SECONDS in ms */
-	const struct word *words;	/* T_ENUM */
 	union {			/* one or the other, by type */
 		const char *def_str;	/* T_STR's built-in default, or NULL */
 		const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
-	} u;
+	} text;
 	check_fn *check;
 	show_fn *show;
 };
@@ -275,14 +276,14 @@ static const struct key keys[] = {
 	{ .name = "remote_path", .type = T_STR, .off = F(remote_path) },
 	{ .name = "remote_user", .type = T_STR, .off = F(remote_user), .check = check_name },
 	{ .name = "priv_key", .type = T_STR, .off = F(priv_key) },
-	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .max = 65535, .def = 22,
-	  .u.what = "a port number" },
-	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .u.def_str = "azP",
+	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .vals.max = 65535, .def = 22,
+	  .text.what = "a port number" },
+	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .text.def_str = "azP",
 	  .check = check_rsync_opts },
 	/* shown with rsync_opts, in the head of -t's line */
 	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args),
 	  .check = check_rsync_arg },
-	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .max = MAX_INTERVAL_S,
+	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .vals.max = MAX_INTERVAL_S,
 	  .def = 3000 },
 	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = true },
 	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = true },
@@ -296,23 +297,23 @@ static const struct key keys[] = {
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
 	  .show = show_initial_sync },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
-	  .words = transports, .u.what = "a transport: use auto, ssh, local or rsyncd" },
-	{ .name = "ssh", .type = T_STR, .off = F(ssh), .u.def_str = "ssh" },
-	{ .name = "rsync", .type = T_STR, .off = F(rsync), .u.def_str = "rsync" },
+	  .vals.words = transports, .text.what = "a transport: use auto, ssh, local or rsyncd" },
+	{ .name = "ssh", .type = T_STR, .off = F(ssh), .text.def_str = "ssh" },
+	{ .name = "rsync", .type = T_STR, .off = F(rsync), .text.def_str = "rsync" },
 	{ .name = "strict_host_key", .type = T_ENUM, .off = F(strict_host_key),
-	  .def = HOSTKEY_ACCEPT_NEW, .words = policies,
-	  .u.what = "a policy: use yes, accept-new or no" },
+	  .def = HOSTKEY_ACCEPT_NEW, .vals.words = policies,
+	  .text.what = "a policy: use yes, accept-new or no" },
 	{ .name = "known_hosts", .type = T_STR, .off = F(known_hosts), .check = check_known_hosts },
 	{ .name = "module", .type = T_STR, .off = F(module), .check = check_module },
 	{ .name = "password_file", .type = T_STR, .off = F(password_file), .check = check_path },
 	{ .name = "retry_max", .type = T_SECONDS, .off = F(retry_max_ms), .min = 1,
-	  .max = MAX_INTERVAL_S, .def = 300 * 1000L },
-	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .max = MAX_FULL_SYNC_S,
+	  .vals.max = MAX_INTERVAL_S, .def = 300 * 1000L },
+	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .vals.max = MAX_FULL_SYNC_S,
 	  .def = 24 * 3600 * 1000L, .show = show_full_sync },
 	{ .name = "delete_guard", .type = T_BOOL, .off = F(delete_guard), .def = true,
 	  .show = show_delete_guard },
-	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
-	  .def = -1, .u.what = "a whole number", .show = show_modify_window },
+	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .vals.max = 3600,
+	  .def = -1, .text.what = "a whole number", .show = show_modify_window },
 	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = true },
 	{ .name = "on_state", .type = T_LIST, .off = F(on_state),
 	  .check = check_arg, .shown = true },
@@ -394,7 +395,7 @@ static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
 static bool is_default(const struct sync_conf *c, const struct key *k)
 {
 	if (k->type == T_STR)
-		return same_str(CAT(char *, c, k->off), k->u.def_str);
+		return same_str(CAT(char *, c, k->off), k->text.def_str);
 	if (k->type == T_LIST)
 		return CAT(size_t, c, COUNT(k)) == 0;
 	return num(c, k) == k->def;
@@ -439,8 +440,8 @@ void sync_conf_clear(struct sync_conf *c)
 static const char *const top_names[] = { "log", "log_level", "max_runs", "defaults", "sync" };
 
 static const struct key max_runs_key = {
-	.name = "max_runs", .type = T_INT, .min = 1, .max = MAX_RUNS_MAX,
-	.u.what = "a number of rsyncs to run at once"
+	.name = "max_runs", .type = T_INT, .min = 1, .vals.max = MAX_RUNS_MAX,
+	.text.what = "a number of rsyncs to run at once"
 };
 
 /* A section being built: the values set so far and the line of each. */
@@ -566,19 +567,29 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 
 /* Value parsers: each returns 0, or -1 after recording the error. */
 
+/* Whether v is word (lower case) in any case: strcasecmp in the C
+ * locale, without musl's, which brings tolower along. */
+static bool is_word(const char *v, const char *word)
+{
+	for (; *word; v++, word++)
+		if (*v != *word && !(*v >= 'A' && *v <= 'Z' && *v + ('a' - 'A') == *word))
+			return false;
+	return !*v;
+}
+
 /* One of the key's words (a bool's: true, yes, on, false, no, off). */
 static int parse_word(struct config_builder *b, const struct key *k,
 		      const char *v, int line, long long *out)
 {
-	const struct word *w = k->type == T_BOOL ? bools : k->words;
+	const struct word *w = k->type == T_BOOL ? bools : k->vals.words;
 
 	for (; w->word; w++)
-		if (strcasecmp(v, w->word) == 0) {
+		if (is_word(v, w->word)) {
 			*out = w->value;
 			return 0;
 		}
 	return config_fail(b, line, 0, "%s: '%s' is not %s", k->name, v,
-	    k->type == T_BOOL ? "a boolean: use true or false" : k->u.what);
+	    k->type == T_BOOL ? "a boolean: use true or false" : k->text.what);
 }
 
 /* A whole number from min to max. */
@@ -594,7 +605,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 		if (*p < '0' || *p > '9')
 			goto bad;
 		n = n * 10 + (*p - '0');
-		if (n > k->max)
+		if (n > k->vals.max)
 			goto bad;
 	}
 	if (n < k->min)
@@ -603,7 +614,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 	return 0;
 bad:
 	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", k->name, v,
-	    k->u.what, (long)k->min, k->max);
+	    k->text.what, (long)k->min, k->vals.max);
 }
 
 /* Seconds with an optional fraction ("3", "0.5") and an optional unit
@@ -614,7 +625,7 @@ static int parse_seconds(struct config_builder *b, const struct key *k,
 	static const char units[] = "smhd";
 	static const long long unit_ms[] = { 1000, 60000, 3600000, 86400000 };
 	long long ms = 0, scale = 100, unit = 1000;
-	long long min_ms = k->min * 1000LL, max_ms = k->max * 1000LL;
+	long long min_ms = k->min * 1000LL, max_ms = k->vals.max * 1000LL;
 	const char *p = v, *u;
 
 	if (*p < '0' || *p > '9')
@@ -649,7 +660,7 @@ bad:
 	return config_fail(b, line, 0,
 	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld "
 	    "(fractions like 0.5 and units like 90m, 24h or 7d are fine)",
-	    k->name, v, (long)k->min, k->max);
+	    k->name, v, (long)k->min, k->vals.max);
 }
 
 /* Check value v and store it in c's field for k. */
@@ -696,10 +707,10 @@ static int parse_log_level(struct config_builder *b, const char *v, int line)
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	int i;
 
-	if (strcasecmp(v, "warn") == 0)
+	if (is_word(v, "warn"))
 		v = "warning";
 	for (i = 0; i < 4; i++)
-		if (strcasecmp(v, names[i]) == 0) {
+		if (is_word(v, names[i])) {
 			b->log_level = (enum log_level)i;
 			return 0;
 		}
@@ -822,8 +833,8 @@ static void apply_builtin(struct section *s)
 	for (k = keys; k < keys + NKEYS; k++) {
 		if (s->set_line[k - keys])
 			continue;
-		if (k->type == T_STR && k->u.def_str)
-			AT(char *, &s->c, k->off) = xstrdup(k->u.def_str);
+		if (k->type == T_STR && k->text.def_str)
+			AT(char *, &s->c, k->off) = xstrdup(k->text.def_str);
 		else if (k->type != T_STR && k->type != T_LIST)
 			set_num(&s->c, k, k->def);
 	}

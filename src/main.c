@@ -51,7 +51,7 @@ struct options {
  * stdio along. */
 static const char short_options[] = "c:tn1sSdp:vVh";
 static const struct {
-	const char *name;
+	char name[10];	/* in place: smaller than a pointer to it */
 	char c;
 } long_options[] = {
 	{ "config", 'c' }, { "check", 't' }, { "dry-run", 'n' }, { "once", '1' },

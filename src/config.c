@@ -1030,6 +1030,8 @@ static int finish_rsyncd(struct config_builder *b, struct section *s, int flags)
 	return 0;
 }
 
+#define MISSING_MSG "sync '%s': %s is missing: %sset it here or under defaults"
+
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
 	struct sync_conf *c = &s->c;
@@ -1051,9 +1053,7 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	if (c->transport == TRANSPORT_RSYNCD)
 		return finish_rsyncd(b, s, flags);
 	if (!c->remote_path)
-		return config_fail(b, c->line, 0,
-		    "sync '%s': remote_path is missing: set it here or under defaults",
-		    c->name);
+		return config_fail(b, c->line, 0, MISSING_MSG, c->name, "remote_path", "");
 	local_host = !c->remote_host || strcmp(c->remote_host, "localhost") == 0;
 	if (c->transport == TRANSPORT_AUTO)
 		c->transport = local_host ? TRANSPORT_LOCAL : TRANSPORT_SSH;
@@ -1083,9 +1083,8 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	resolve(b, &c->priv_key);
 	resolve(b, &c->known_hosts);
 	if (!c->priv_key)
-		return config_fail(b, c->line, 0,
-		    "sync '%s': priv_key is missing: ssh needs a private key file, set it here or under defaults",
-		    c->name);
+		return config_fail(b, c->line, 0, MISSING_MSG, c->name, "priv_key",
+		    "ssh needs a private key file, ");
 	if (flags & CONFIG_CHECK_FILES)
 		return check_key_file(b, s);
 	return 0;

@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +31,7 @@
  * struct sync_conf. */
 enum type {
 	T_STR,		/* char *: check_word, or the row's check */
-	T_LIST,		/* char ** and a size_t count: an item per config_set */
+	T_LIST,		/* char **, then its size_t count: an item per config_set */
 	T_BOOL,		/* bool: true, yes, on or false, no, off */
 	T_INT,		/* int: a whole number from min to max */
 	T_ENUM,		/* an enum, stored as an int: one of words */
@@ -57,25 +56,30 @@ struct key {
 	const char *name;
 	unsigned char type;	/* enum type */
 	unsigned char off;	/* the field in struct sync_conf */
-	unsigned char count;	/* T_LIST: the field of its count */
-	long min, max;		/* T_INT, T_SECONDS (in seconds) */
-	long def;		/* built-in default; T_SECONDS in ms */
-	const char *def_str;	/* T_STR's built-in default, or NULL */
-	const struct word *words;	/* T_ENUM */
-	const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
-	check_fn *check;
+	unsigned char min;	/* T_INT, T_SECONDS (in seconds): 0 or 1 */
 	/* -t: keys shown in the head of the line (source, target, port,
-	 * key, host key, rsync flags, interval) have neither; the others
-	 * are shown when not at their built-in default: by show, or as
-	 * ", SHOWN VALUE UNIT" (a bool without its value). */
-	const char *shown;
-	const char *unit;
+	 * key, host key, rsync flags, interval) have neither shown nor
+	 * show; the others are shown when not at their built-in default:
+	 * by show, or as ", NAME VALUE" for a string or list, ", NAME"
+	 * for a bool (a number or an enum needs a show). */
+	bool shown;
+	union {			/* the values it may take, by type */
+		long max;	/* T_INT, T_SECONDS (in seconds) */
+		const struct word *words;	/* T_ENUM */
+	} vals;
+	long def;		/* built-in default; T_SECONDS in ms */
+	union {			/* one or the other, by type */
+		const char *def_str;	/* T_STR's built-in default, or NULL */
+		const char *what;	/* T_INT, T_ENUM: "'v' is not WHAT" */
+	} text;
+	check_fn *check;
 	show_fn *show;
 };
 
-/* Row k's field (at off: k->off, or a list's k->count) in c, as a T. */
+/* Row k's field (at off: k->off, or a list's COUNT(k)) in c, as a T. */
 #define AT(T, c, off) (*(T *)(void *)((char *)(c) + (off)))
 #define CAT(T, c, off) (*(T const *)(const void *)((const char *)(c) + (off)))
+#define COUNT(k) ((k)->off + sizeof(char **))
 /* T_ENUM fields are written as ints: gcc and clang make an enum without
  * negative values an unsigned int, which an int may alias. A field's
  * offset fits in off. */
@@ -226,6 +230,17 @@ static void show_full_sync(struct buf *out, const struct sync_conf *s)
 	add_seconds(out, s->full_sync_ms);
 }
 
+static void show_modify_window(struct buf *out, const struct sync_conf *s)
+{
+	buf_addf(out, ", modify window %ds", s->modify_window);
+}
+
+static void show_initial_sync(struct buf *out, const struct sync_conf *s)
+{
+	(void)s;	/* shown when false */
+	buf_adds(out, ", no initial sync");
+}
+
 /* the guard matters only where poni deletes */
 static void show_delete_guard(struct buf *out, const struct sync_conf *s)
 {
@@ -250,6 +265,9 @@ static const struct word policies[] = {
 };
 
 #define F(field) offsetof(struct sync_conf, field)
+typedef char counts_follow_lists[F(nrsync_args) == F(rsync_args) + sizeof(char **) &&
+				 F(nexclude) == F(exclude) + sizeof(char **) &&
+				 F(non_state) == F(on_state) + sizeof(char **) ? 1 : -1];
 
 /* Every key of a sync or of defaults. Their order is that of -t's tail,
  * and of "did you mean" between names equally near. */
@@ -258,47 +276,47 @@ static const struct key keys[] = {
 	{ .name = "remote_path", .type = T_STR, .off = F(remote_path) },
 	{ .name = "remote_user", .type = T_STR, .off = F(remote_user), .check = check_name },
 	{ .name = "priv_key", .type = T_STR, .off = F(priv_key) },
-	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .max = 65535, .def = 22,
-	  .what = "a port number" },
-	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .def_str = "azP",
+	{ .name = "port", .type = T_INT, .off = F(port), .min = 1, .vals.max = 65535, .def = 22,
+	  .text.what = "a port number" },
+	{ .name = "rsync_opts", .type = T_STR, .off = F(rsync_opts), .text.def_str = "azP",
 	  .check = check_rsync_opts },
 	/* shown with rsync_opts, in the head of -t's line */
-	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args), .count = F(nrsync_args),
+	{ .name = "rsync_args", .type = T_LIST, .off = F(rsync_args),
 	  .check = check_rsync_arg },
-	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .max = MAX_INTERVAL_S,
+	{ .name = "interval", .type = T_SECONDS, .off = F(interval_ms), .vals.max = MAX_INTERVAL_S,
 	  .def = 3000 },
-	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = "recurse" },
-	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = "delete" },
-	{ .name = "exclude", .type = T_LIST, .off = F(exclude), .count = F(nexclude),
-	  .check = check_exclude, .shown = "exclude" },
+	{ .name = "recurse", .type = T_BOOL, .off = F(recurse), .shown = true },
+	{ .name = "delete", .type = T_BOOL, .off = F(delete), .shown = true },
+	{ .name = "exclude", .type = T_LIST, .off = F(exclude),
+	  .check = check_exclude, .shown = true },
 	/* its patterns join exclude at config_finish */
-	{ .name = "exclude_from", .type = T_STR, .off = F(exclude_from), .shown = "exclude_from" },
+	{ .name = "exclude_from", .type = T_STR, .off = F(exclude_from), .shown = true },
 	/* unset in the sync and in defaults: the sync's key (upstream Poni
 	 * 0.1.3 and later set a default source_path in defaults) */
 	{ .name = "source_path", .type = T_STR, .off = F(source), .check = check_source },
 	{ .name = "initial_sync", .type = T_BOOL, .off = F(initial_sync), .def = true,
-	  .shown = "no initial sync" },
+	  .show = show_initial_sync },
 	{ .name = "transport", .type = T_ENUM, .off = F(transport), .def = TRANSPORT_AUTO,
-	  .words = transports, .what = "a transport: use auto, ssh, local or rsyncd" },
-	{ .name = "ssh", .type = T_STR, .off = F(ssh), .def_str = "ssh" },
-	{ .name = "rsync", .type = T_STR, .off = F(rsync), .def_str = "rsync" },
+	  .vals.words = transports, .text.what = "a transport: use auto, ssh, local or rsyncd" },
+	{ .name = "ssh", .type = T_STR, .off = F(ssh), .text.def_str = "ssh" },
+	{ .name = "rsync", .type = T_STR, .off = F(rsync), .text.def_str = "rsync" },
 	{ .name = "strict_host_key", .type = T_ENUM, .off = F(strict_host_key),
-	  .def = HOSTKEY_ACCEPT_NEW, .words = policies,
-	  .what = "a policy: use yes, accept-new or no" },
+	  .def = HOSTKEY_ACCEPT_NEW, .vals.words = policies,
+	  .text.what = "a policy: use yes, accept-new or no" },
 	{ .name = "known_hosts", .type = T_STR, .off = F(known_hosts), .check = check_known_hosts },
 	{ .name = "module", .type = T_STR, .off = F(module), .check = check_module },
 	{ .name = "password_file", .type = T_STR, .off = F(password_file), .check = check_path },
 	{ .name = "retry_max", .type = T_SECONDS, .off = F(retry_max_ms), .min = 1,
-	  .max = MAX_INTERVAL_S, .def = 300 * 1000L },
-	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .max = MAX_FULL_SYNC_S,
+	  .vals.max = MAX_INTERVAL_S, .def = 300 * 1000L },
+	{ .name = "full_sync", .type = T_SECONDS, .off = F(full_sync_ms), .vals.max = MAX_FULL_SYNC_S,
 	  .def = 24 * 3600 * 1000L, .show = show_full_sync },
 	{ .name = "delete_guard", .type = T_BOOL, .off = F(delete_guard), .def = true,
 	  .show = show_delete_guard },
-	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .max = 3600,
-	  .def = -1, .what = "a whole number", .shown = "modify window", .unit = "s" },
-	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = "simulate" },
-	{ .name = "on_state", .type = T_LIST, .off = F(on_state), .count = F(non_state),
-	  .check = check_arg, .shown = "on_state" },
+	{ .name = "modify_window", .type = T_INT, .off = F(modify_window), .min = 0, .vals.max = 3600,
+	  .def = -1, .text.what = "a whole number", .show = show_modify_window },
+	{ .name = "simulate", .type = T_BOOL, .off = F(simulate), .shown = true },
+	{ .name = "on_state", .type = T_LIST, .off = F(on_state),
+	  .check = check_arg, .shown = true },
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -364,7 +382,7 @@ static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
 	case T_LIST:
 		la = CAT(char **, a, k->off);
 		lb = CAT(char **, b, k->off);
-		if ((n = CAT(size_t, a, k->count)) != CAT(size_t, b, k->count))
+		if ((n = CAT(size_t, a, COUNT(k))) != CAT(size_t, b, COUNT(k)))
 			return false;
 		for (i = 0; i < n; i++)
 			if (strcmp(la[i], lb[i]) != 0)
@@ -377,9 +395,9 @@ static bool same_value(const struct sync_conf *a, const struct sync_conf *b,
 static bool is_default(const struct sync_conf *c, const struct key *k)
 {
 	if (k->type == T_STR)
-		return same_str(CAT(char *, c, k->off), k->def_str);
+		return same_str(CAT(char *, c, k->off), k->text.def_str);
 	if (k->type == T_LIST)
-		return CAT(size_t, c, k->count) == 0;
+		return CAT(size_t, c, COUNT(k)) == 0;
 	return num(c, k) == k->def;
 }
 
@@ -408,7 +426,7 @@ void sync_conf_clear(struct sync_conf *c)
 		if (k->type != T_LIST)
 			continue;
 		list = AT(char **, c, k->off);
-		for (i = 0; i < AT(size_t, c, k->count); i++)
+		for (i = 0; i < AT(size_t, c, COUNT(k)); i++)
 			free(list[i]);
 		free(list);
 	}
@@ -422,8 +440,8 @@ void sync_conf_clear(struct sync_conf *c)
 static const char *const top_names[] = { "log", "log_level", "max_runs", "defaults", "sync" };
 
 static const struct key max_runs_key = {
-	.name = "max_runs", .type = T_INT, .min = 1, .max = MAX_RUNS_MAX,
-	.what = "a number of rsyncs to run at once"
+	.name = "max_runs", .type = T_INT, .min = 1, .vals.max = MAX_RUNS_MAX,
+	.text.what = "a number of rsyncs to run at once"
 };
 
 /* A section being built: the values set so far and the line of each. */
@@ -549,19 +567,29 @@ int config_begin(struct config_builder *b, enum cfg_section sec,
 
 /* Value parsers: each returns 0, or -1 after recording the error. */
 
+/* Whether v is word (lower case) in any case: strcasecmp in the C
+ * locale, without musl's, which brings tolower along. */
+static bool is_word(const char *v, const char *word)
+{
+	for (; *word; v++, word++)
+		if (*v != *word && !(*v >= 'A' && *v <= 'Z' && *v + ('a' - 'A') == *word))
+			return false;
+	return !*v;
+}
+
 /* One of the key's words (a bool's: true, yes, on, false, no, off). */
 static int parse_word(struct config_builder *b, const struct key *k,
 		      const char *v, int line, long long *out)
 {
-	const struct word *w = k->type == T_BOOL ? bools : k->words;
+	const struct word *w = k->type == T_BOOL ? bools : k->vals.words;
 
 	for (; w->word; w++)
-		if (strcasecmp(v, w->word) == 0) {
+		if (is_word(v, w->word)) {
 			*out = w->value;
 			return 0;
 		}
 	return config_fail(b, line, 0, "%s: '%s' is not %s", k->name, v,
-	    k->type == T_BOOL ? "a boolean: use true or false" : k->what);
+	    k->type == T_BOOL ? "a boolean: use true or false" : k->text.what);
 }
 
 /* A whole number from min to max. */
@@ -577,7 +605,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 		if (*p < '0' || *p > '9')
 			goto bad;
 		n = n * 10 + (*p - '0');
-		if (n > k->max)
+		if (n > k->vals.max)
 			goto bad;
 	}
 	if (n < k->min)
@@ -586,7 +614,7 @@ static int parse_number(struct config_builder *b, const struct key *k,
 	return 0;
 bad:
 	return config_fail(b, line, 0, "%s: '%s' is not %s: use %ld to %ld", k->name, v,
-	    k->what, k->min, k->max);
+	    k->text.what, (long)k->min, k->vals.max);
 }
 
 /* Seconds with an optional fraction ("3", "0.5") and an optional unit
@@ -597,7 +625,7 @@ static int parse_seconds(struct config_builder *b, const struct key *k,
 	static const char units[] = "smhd";
 	static const long long unit_ms[] = { 1000, 60000, 3600000, 86400000 };
 	long long ms = 0, scale = 100, unit = 1000;
-	long long min_ms = k->min * 1000LL, max_ms = k->max * 1000LL;
+	long long min_ms = k->min * 1000LL, max_ms = k->vals.max * 1000LL;
 	const char *p = v, *u;
 
 	if (*p < '0' || *p > '9')
@@ -632,7 +660,7 @@ bad:
 	return config_fail(b, line, 0,
 	    "%s: '%s' is not a number of seconds: use a number from %ld to %ld "
 	    "(fractions like 0.5 and units like 90m, 24h or 7d are fine)",
-	    k->name, v, k->min, k->max);
+	    k->name, v, (long)k->min, k->vals.max);
 }
 
 /* Check value v and store it in c's field for k. */
@@ -654,7 +682,7 @@ static int set_value(struct config_builder *b, struct sync_conf *c,
 		return 0;
 	case T_LIST:
 		list = &AT(char **, c, k->off);
-		count = &AT(size_t, c, k->count);
+		count = &AT(size_t, c, COUNT(k));
 		*list = xrealloc(*list, (*count + 1) * sizeof **list);
 		(*list)[(*count)++] = xstrdup(v);
 		return 0;
@@ -679,10 +707,10 @@ static int parse_log_level(struct config_builder *b, const char *v, int line)
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	int i;
 
-	if (strcasecmp(v, "warn") == 0)
+	if (is_word(v, "warn"))
 		v = "warning";
 	for (i = 0; i < 4; i++)
-		if (strcasecmp(v, names[i]) == 0) {
+		if (is_word(v, names[i])) {
 			b->log_level = (enum log_level)i;
 			return 0;
 		}
@@ -690,27 +718,36 @@ static int parse_log_level(struct config_builder *b, const char *v, int line)
 	    "log_level: '%s' is not a level: use error, warning, info or debug", v);
 }
 
-static int set_top(struct config_builder *b, const char *key, const char *v, int line)
-{
-	int *seen;
+/* in a section and at the top level (with a word on log's two names) */
+#define DUPLICATE_MSG "duplicate key '%s' (first set on line %d%s)"
 
+/* Where top-level key was set (0: not yet), or NULL for another key. */
+static int *top_line(struct config_builder *b, const char *key)
+{
 	/* log_path: upstream Poni 0.1.3's name for log */
 	if (strcmp(key, "log") == 0 || strcmp(key, "log_path") == 0)
-		seen = &b->log_line;
-	else if (strcmp(key, "log_level") == 0)
-		seen = &b->log_level_line;
-	else if (strcmp(key, "max_runs") == 0)
-		seen = &b->max_runs_line;
-	else if (find_key(key))
+		return &b->log_line;
+	if (strcmp(key, "log_level") == 0)
+		return &b->log_level_line;
+	if (strcmp(key, "max_runs") == 0)
+		return &b->max_runs_line;
+	return NULL;
+}
+
+static int set_top(struct config_builder *b, const char *key, const char *v, int line)
+{
+	int *seen = top_line(b, key);
+
+	if (!seen && find_key(key))
 		return config_fail(b, line, 0,
 		    "%s belongs in a sync or in defaults, not at the top level", key);
-	else
+	if (!seen)
 		return config_fail(b, line, 0,
 		    "unknown top-level key '%s' (did you mean '%s'?)", key,
 		    nearest(key, top_names, sizeof top_names / sizeof *top_names,
 		    sizeof *top_names));
 	if (*seen)
-		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d%s)",
+		return config_fail(b, line, 0, DUPLICATE_MSG,
 		    key, *seen, seen == &b->log_line ? " as log or log_path, one name of the same key" : "");
 	*seen = line;
 	if (!v)
@@ -741,8 +778,7 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 	if (b->cur == SEC_TOP)
 		return set_top(b, key, value, line);
 	s = b->cur == SEC_DEFAULTS ? &b->defaults : &b->syncs[b->nsyncs - 1];
-	if (!(k = find_key(key)) && (strcmp(key, "log") == 0 || strcmp(key, "log_level") == 0 ||
-	    strcmp(key, "log_path") == 0 || strcmp(key, "max_runs") == 0))
+	if (!(k = find_key(key)) && top_line(b, key))
 		return config_fail(b, line, 0, "%s belongs at the top level, not in %s",
 		    key, b->cur == SEC_DEFAULTS ? "defaults" : "a sync");
 	if (!k)
@@ -750,8 +786,7 @@ int config_set(struct config_builder *b, const char *key, const char *value, int
 		    key, nearest(key, keys, NKEYS, sizeof *keys));
 	i = (size_t)(k - keys);
 	if (s->set_line[i] && k->type != T_LIST)
-		return config_fail(b, line, 0, "duplicate key '%s' (first set on line %d)",
-		    key, s->set_line[i]);
+		return config_fail(b, line, 0, DUPLICATE_MSG, key, s->set_line[i], "");
 	if (!value)		/* nothing here: as if the key were absent */
 		return 0;
 	if (set_value(b, &s->c, k, value, line))
@@ -778,12 +813,12 @@ static void inherit(struct section *s, const struct section *d)
 		if (k->type == T_STR) {
 			AT(char *, &s->c, k->off) = xstrdup(CAT(char *, &d->c, k->off));
 		} else if (k->type == T_LIST) {
-			n = CAT(size_t, &d->c, k->count);
+			n = CAT(size_t, &d->c, COUNT(k));
 			list = xcalloc(n, sizeof *list);
 			for (j = 0; j < n; j++)
 				list[j] = xstrdup(CAT(char **, &d->c, k->off)[j]);
 			AT(char **, &s->c, k->off) = list;
-			AT(size_t, &s->c, k->count) = n;
+			AT(size_t, &s->c, COUNT(k)) = n;
 		} else {
 			set_num(&s->c, k, num(&d->c, k));
 		}
@@ -798,8 +833,8 @@ static void apply_builtin(struct section *s)
 	for (k = keys; k < keys + NKEYS; k++) {
 		if (s->set_line[k - keys])
 			continue;
-		if (k->type == T_STR && k->def_str)
-			AT(char *, &s->c, k->off) = xstrdup(k->def_str);
+		if (k->type == T_STR && k->text.def_str)
+			AT(char *, &s->c, k->off) = xstrdup(k->text.def_str);
 		else if (k->type != T_STR && k->type != T_LIST)
 			set_num(&s->c, k, k->def);
 	}
@@ -830,6 +865,23 @@ static void resolve(const struct config_builder *b, char **path)
 	*path = abs;
 }
 
+/* Open the file at path (set by key on line) for reading: a regular
+ * file's fd with *st filled, or -1 with the error recorded. */
+static int open_file(struct config_builder *b, int line, const char *key,
+		     const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return config_fail(b, line, 0, "%s: cannot read %s: %s", key, path,
+		    strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return config_fail(b, line, 0, "%s: %s is not a regular file", key, path);
+	}
+	return fd;
+}
+
 static int check_key_file(struct config_builder *b, const struct section *s)
 {
 	static const char openssh_key[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
@@ -842,14 +894,8 @@ static int check_key_file(struct config_builder *b, const struct section *s)
 	int fd;
 
 	/* Open it as poni will have ssh do: readable by this user. */
-	if ((fd = open(c->priv_key, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return config_fail(b, line, 0, "priv_key: cannot read %s: %s",
-		    c->priv_key, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return config_fail(b, line, 0, "priv_key: %s is not a regular file",
-		    c->priv_key);
-	}
+	if ((fd = open_file(b, line, "priv_key", c->priv_key, &st)) < 0)
+		return -1;
 	n = openssh ? 0 : read(fd, head, sizeof head);
 	close(fd);
 	if (n == (ssize_t)sizeof head && memcmp(head, openssh_key, sizeof head) == 0)
@@ -970,14 +1016,8 @@ static int finish_rsyncd(struct config_builder *b, struct section *s, int flags)
 	if (!(flags & CONFIG_CHECK_FILES) || !c->password_file)
 		return 0;
 	/* what rsync itself demands of it, said now instead of at every run */
-	if ((fd = open(c->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return config_fail(b, line, 0, "password_file: cannot read %s: %s",
-		    c->password_file, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return config_fail(b, line, 0, "password_file: %s is not a regular file",
-		    c->password_file);
-	}
+	if ((fd = open_file(b, line, "password_file", c->password_file, &st)) < 0)
+		return -1;
 	close(fd);
 	if (st.st_mode & 006)
 		return config_fail(b, line, 0, "password_file: %s is open to others (mode %04o), "
@@ -989,6 +1029,8 @@ static int finish_rsyncd(struct config_builder *b, struct section *s, int flags)
 		    c->password_file);
 	return 0;
 }
+
+#define MISSING_MSG "sync '%s': %s is missing: %sset it here or under defaults"
 
 static int finish_sync(struct config_builder *b, struct section *s, int flags)
 {
@@ -1011,9 +1053,7 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	if (c->transport == TRANSPORT_RSYNCD)
 		return finish_rsyncd(b, s, flags);
 	if (!c->remote_path)
-		return config_fail(b, c->line, 0,
-		    "sync '%s': remote_path is missing: set it here or under defaults",
-		    c->name);
+		return config_fail(b, c->line, 0, MISSING_MSG, c->name, "remote_path", "");
 	local_host = !c->remote_host || strcmp(c->remote_host, "localhost") == 0;
 	if (c->transport == TRANSPORT_AUTO)
 		c->transport = local_host ? TRANSPORT_LOCAL : TRANSPORT_SSH;
@@ -1043,9 +1083,8 @@ static int finish_sync(struct config_builder *b, struct section *s, int flags)
 	resolve(b, &c->priv_key);
 	resolve(b, &c->known_hosts);
 	if (!c->priv_key)
-		return config_fail(b, c->line, 0,
-		    "sync '%s': priv_key is missing: ssh needs a private key file, set it here or under defaults",
-		    c->name);
+		return config_fail(b, c->line, 0, MISSING_MSG, c->name, "priv_key",
+		    "ssh needs a private key file, ");
 	if (flags & CONFIG_CHECK_FILES)
 		return check_key_file(b, s);
 	return 0;
@@ -1156,26 +1195,16 @@ char *sync_summary(const struct sync_conf *s)
 			continue;
 		}
 		buf_adds(&b, ", ");
-		buf_adds(&b, k->shown);
+		buf_adds(&b, k->name);
 		if (k->type == T_STR) {
 			buf_addc(&b, ' ');
 			buf_add_escaped(&b, CAT(char *, s, k->off));
 		} else if (k->type == T_LIST) {
-			for (i = 0; i < CAT(size_t, s, k->count); i++) {
+			for (i = 0; i < CAT(size_t, s, COUNT(k)); i++) {
 				buf_addc(&b, ' ');
 				buf_add_escaped(&b, CAT(char **, s, k->off)[i]);
 			}
-		} else if (k->type == T_ENUM) {
-			buf_addc(&b, ' ');
-			buf_adds(&b, word_of(k->words, num(s, k)));
-		} else if (k->type == T_INT) {
-			buf_addf(&b, " %lld", num(s, k));
-		} else if (k->type == T_SECONDS) {
-			buf_addc(&b, ' ');
-			add_seconds(&b, num(s, k));
 		}
-		if (k->unit)
-			buf_adds(&b, k->unit);
 	}
 	buf_adds(&b, ")");
 	return b.s;

@@ -24,6 +24,8 @@
 enum transport { TRANSPORT_AUTO, TRANSPORT_SSH, TRANSPORT_LOCAL, TRANSPORT_RSYNCD };
 enum host_key_policy { HOSTKEY_YES, HOSTKEY_ACCEPT_NEW, HOSTKEY_NO };
 
+/* Each list (char **) is followed by its size_t count: config.c's key
+ * table relies on it. */
 struct sync_conf {
 	char *name;		/* its key under "sync" */
 	char *source;		/* source_path, or the name */

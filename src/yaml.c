@@ -451,9 +451,8 @@ static int check_trailer(struct parser *ps, const char *p, const char *e, enum s
 
 static int unterminated_flow(struct parser *ps, const char *open)
 {
-	return fail(ps, open, *open == '[' ?
-	    "unterminated flow sequence: ']' must be on the same line" :
-	    "unterminated flow mapping: '}' must be on the same line");
+	return fail(ps, open, "unterminated flow %s: '%c' must be on the same line",
+	    *open == '[' ? "sequence" : "mapping", *open == '[' ? ']' : '}');
 }
 
 /* Parses the [ ... ] or { ... } opening at open into n; *after gets the

@@ -47,35 +47,19 @@ static int check_owner(int fd, const char *path, char *err, size_t errlen)
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-	struct buf b = { 0 };
-	char chunk[8192];
-	ssize_t n;
+	char *text = NULL;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
 		format(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (check_owner(fd, path, err, errlen) < 0) {
-		close(fd);
-		return NULL;
-	}
-	buf_add(&b, "", 0);
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || b.len + (size_t)n > MAX_CONFIG_SIZE) {
-			format(err, errlen, "%s: cannot read: %s", path,
-			    n < 0 ? strerror(errno) : "larger than 16 MiB");
-			close(fd);
-			buf_free(&b);
-			return NULL;
-		}
-		buf_add(&b, chunk, (size_t)n);
-	}
+	if (check_owner(fd, path, err, errlen) == 0 &&
+	    !(text = read_all(fd, MAX_CONFIG_SIZE, len)))
+		format(err, errlen, "%s: cannot read: %s", path,
+		    errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
 	close(fd);
-	*len = b.len;
-	return b.s;
+	return text;
 }
 
 struct config *config_load(const char *path, int flags, char *err, size_t errlen)

@@ -546,6 +546,60 @@ literal_since() {
 	tail -n "+$(($1 + 1))" "$T/literal" | awk '{ n += $1 } END { print n + 0 }'
 }
 
+# --- moves and attributes (sys_moves.sh, sys_moves_ssh.sh, sys_attrs.sh) ---
+
+# attrs DIR: type, mode, owner and group of everything below DIR, and size
+# and mtime of what is not a directory (rsync here does not keep the
+# times of the directories it fills: 3.5.0 leaves them as it made them).
+attrs() {
+	(cd "$1" && find . -mindepth 1 \( -type d -printf '%p %y %m %U %G\n' \) -o \
+		-printf '%p %y %m %U %G %s %T@\n' | sort)
+}
+
+same_copy() {
+	same_tree "$1" "$2" && [ "$(attrs "$1")" = "$(attrs "$2")" ]
+}
+
+# wait_converged [SECONDS]: the replica becomes (within SECONDS, 20) what
+# rsync -a --delete makes of the source (in $T/ref), data and attributes.
+wait_converged() {
+	rm -rf "$T/ref"
+	rsync -a --delete "$T/src/" "$T/ref/"
+	wait_same_tree "$T/ref" "$T/dst" "${1:-20}"
+	if ! wait_poni "${1:-20}" same_copy "$T/ref" "$T/dst"; then
+		diff <(attrs "$T/ref") <(attrs "$T/dst") | detail
+		fail "$TEST_NAME" "the replica differs from what rsync -a --delete makes"
+	fi
+}
+
+# assert_literal_below MARK BYTES WHAT: the runs since MARK sent less file data.
+assert_literal_below() {
+	local sent
+	sent=$(literal_since "$1")
+	echo "    $3: $sent bytes of file data sent"
+	[ "$sent" -lt "$2" ] || fail "$TEST_NAME" "$3 sent $sent bytes of file data, want < $2"
+}
+
+# tree_30mb: $T/src/big with 300 files of 100 KiB in 10 directories, and
+# $T/src/file of 5 MB.
+tree_30mb() {
+	local d
+	for d in $(seq 10); do
+		mkdir -p "$T/src/big/d$d"
+		head -c 3072000 /dev/urandom | split -b 102400 -a 2 - "$T/src/big/d$d/f"
+	done
+	head -c 5000000 /dev/urandom >"$T/src/file"
+}
+
+# some_files: a, b, c (100 KB each, different) and dir d with d/x.
+some_files() {
+	mkdir -p "$T/src/d"
+	head -c 100000 /dev/urandom >"$T/src/a"
+	head -c 100000 /dev/urandom >"$T/src/b"
+	head -c 100000 /dev/urandom >"$T/src/c"
+	head -c 100000 /dev/urandom >"$T/src/d/x"
+}
+
 # --- the log since a mark ------------------------------------------------------
 
 # log_mark: the number of lines in poni's log now; log_since MARK: the

@@ -50,14 +50,6 @@ start_mirror() {
 	wait_idle
 }
 
-# assert_literal_below MARK BYTES WHAT: the runs since MARK sent less file data.
-assert_literal_below() {
-	local sent
-	sent=$(literal_since "$1")
-	echo "    $3: $sent bytes of file data sent"
-	[ "$sent" -lt "$2" ] || fail "$TEST_NAME" "$3 sent $sent bytes of file data, want < $2"
-}
-
 # chmod -R g+w of 30 MB: no file data (under 1%), every mode arrives.
 t_chmod_tree_sends_no_data() {
 	local mark

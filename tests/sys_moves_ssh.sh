@@ -16,29 +16,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib_faults.sh
 . "$(dirname "$0")/lib_faults.sh"
 
-# attrs DIR: type, mode, owner and group of everything below DIR, and size
-# and mtime of what is not a directory.
-attrs() {
-	(cd "$1" && find . -mindepth 1 \( -type d -printf '%p %y %m %U %G\n' \) -o \
-		-printf '%p %y %m %U %G %s %T@\n' | sort)
-}
-
-same_copy() {
-	same_tree "$1" "$2" && [ "$(attrs "$1")" = "$(attrs "$2")" ]
-}
-
-# wait_converged: the replica becomes what rsync -a --delete makes of the
-# source (in $T/ref), data and attributes.
-wait_converged() {
-	rm -rf "$T/ref"
-	rsync -a --delete "$T/src/" "$T/ref/"
-	wait_same_tree "$T/ref" "$T/dst" 30
-	if ! wait_poni 30 same_copy "$T/ref" "$T/dst"; then
-		diff <(attrs "$T/ref") <(attrs "$T/dst") | detail
-		fail "$TEST_NAME" "the replica differs from what rsync -a --delete makes"
-	fi
-}
-
 # start_mirror [KEY: VALUE]...: poni mirrors $T/src/ to $T/dst over ssh
 # through the stats wrapper; returns once the replica is whole and poni
 # idle.
@@ -50,36 +27,8 @@ start_mirror() {
 		sync_ssh "$T/src/" "$T/dst" "rsync: $T/bin/rsync" "$@"
 	} | write_conf
 	start_poni "$CONF" -v
-	wait_converged
+	wait_converged 30
 	wait_idle
-}
-
-# assert_literal_below MARK BYTES WHAT: the runs since MARK sent less file data.
-assert_literal_below() {
-	local sent
-	sent=$(literal_since "$1")
-	echo "    $3: $sent bytes of file data sent"
-	[ "$sent" -lt "$2" ] || fail "$TEST_NAME" "$3 sent $sent bytes of file data, want < $2"
-}
-
-# tree_30mb: $T/src/big with 300 files of 100 KiB in 10 directories, and
-# $T/src/file of 5 MB.
-tree_30mb() {
-	local d
-	for d in $(seq 10); do
-		mkdir -p "$T/src/big/d$d"
-		head -c 3072000 /dev/urandom | split -b 102400 -a 2 - "$T/src/big/d$d/f"
-	done
-	head -c 5000000 /dev/urandom >"$T/src/file"
-}
-
-# some_files: a, b, c (100 KB each, different) and dir d with d/x.
-some_files() {
-	mkdir -p "$T/src/d"
-	head -c 100000 /dev/urandom >"$T/src/a"
-	head -c 100000 /dev/urandom >"$T/src/b"
-	head -c 100000 /dev/urandom >"$T/src/c"
-	head -c 100000 /dev/urandom >"$T/src/d/x"
 }
 
 t_ssh_rename_30mb() {
@@ -88,21 +37,21 @@ t_ssh_rename_30mb() {
 	start_mirror "interval: 1"
 	mark=$(literal_mark)
 	mv "$T/src/big" "$T/src/big2"
-	wait_converged
+	wait_converged 30
 	wait_idle
 	assert_literal_below "$mark" 307200 "mv of a 30 MB directory over ssh"
 	assert_contains "$T/poni.log" "renamed 1 of 1 moved path on the target"
 	assert_contains "$T/poni.log" "renaming 1 path on the target: 'ssh' '-S' .* '-s' .* 'sftp'"
 	mark=$(literal_mark)
 	mv "$T/src/file" "$T/src/big2/file2"
-	wait_converged
+	wait_converged 30
 	wait_idle
 	assert_literal_below "$mark" 50000 "mv of a 5 MB file into a directory over ssh"
 	# into a directory made in the same batch
 	mark=$(literal_mark)
 	mkdir -p "$T/src/sub/sub2"
 	mv "$T/src/big2" "$T/src/sub/sub2/big"
-	wait_converged
+	wait_converged 30
 	wait_idle
 	assert_literal_below "$mark" 307200 "mv of a 30 MB directory into a new subdirectory over ssh"
 	assert_not_contains "$T/poni.log" "renaming on the target failed"
@@ -125,7 +74,7 @@ t_ssh_odd_names() {
 		mv "$T/src/$n" "$T/src/$n.moved"
 		mv "$T/src/dir $n" "$T/src/-$n dir"
 	done
-	wait_converged
+	wait_converged 30
 	wait_idle
 	assert_literal_below "$mark" 10000 "renames of odd names over ssh"
 	assert_absent "$HOME/pwned"
@@ -145,16 +94,16 @@ t_ssh_chain_swap_subdir() {
 	mv "$T/src/b" "$T/src/tmp"
 	mv "$T/src/c" "$T/src/b"
 	mv "$T/src/tmp" "$T/src/c"
-	wait_converged
+	wait_converged 30
 	wait_idle
 	assert_literal_below "$mark" 3000 "chains and a swap of 100 KB files over ssh"
 	mkdir "$T/src/s"
 	mv "$T/src/a3" "$T/src/s/a"
 	mv "$T/src/f" "$T/src/s/d"
-	wait_converged
+	wait_converged 30
 	mv "$T/src/s/a" "$T/src/a"
 	mv "$T/src/s/d" "$T/src/dd"
-	wait_converged
+	wait_converged 30
 }
 
 # A symbolic link on the target in place of a directory (to a directory
@@ -167,7 +116,7 @@ t_ssh_target_link_not_followed() {
 	rm -rf "$T/dst/d"
 	ln -s "$T/outside" "$T/dst/d"
 	mv "$T/src/d/x" "$T/src/d/y"
-	wait_converged
+	wait_converged 30
 	assert_eq "$(ls "$T/outside")" x "what is outside the target"
 	assert_eq "$(cat "$T/outside/x")" outside "what is outside the target"
 }
@@ -186,11 +135,11 @@ t_ssh_no_sftp_transfers() {
 		sync_ssh "$T/src/" "$T/dst" "rsync: $T/bin/rsync" "interval: 1"
 	} | write_conf
 	start_poni "$CONF" -v
-	wait_converged
+	wait_converged 30
 	wait_idle
 	mv "$T/src/a" "$T/src/a2"
 	mv "$T/src/d" "$T/src/d2"
-	wait_converged
+	wait_converged 30
 	wait_log "renaming on the target failed: .*; transferring instead"
 	assert_not_contains "$T/poni.log" "renamed [0-9]+ of"
 }

@@ -166,17 +166,21 @@ static int check_source(struct config_builder *b, const struct key *k,
 	return check_word(b, k->name, *v, line, true);
 }
 
+/* A check of the key's value done by another module: its message, or
+ * NULL when the value is good. */
+static int report(struct config_builder *b, const struct key *k, int line, const char *msg)
+{
+	return msg ? config_fail(b, line, 0, "%s: %s", k->name, msg) : 0;
+}
+
 static int check_rsync_opts(struct config_builder *b, const struct key *k,
 			    const char **v, int line)
 {
 	char msg[256];
 
-	(void)k;
 	if (**v == '-' && (*v)[1] != '-')	/* "-azP" is what a user types */
 		(*v)++;
-	if (rsync_opts_check(*v, msg, sizeof msg))
-		return config_fail(b, line, 0, "rsync_opts: %s", msg);
-	return 0;
+	return report(b, k, line, rsync_opts_check(*v, msg, sizeof msg));
 }
 
 static int check_rsync_arg(struct config_builder *b, const struct key *k,
@@ -184,22 +188,16 @@ static int check_rsync_arg(struct config_builder *b, const struct key *k,
 {
 	char msg[256];
 
-	(void)k;
-	if (rsync_arg_check(*v, msg, sizeof msg))
-		return config_fail(b, line, 0, "rsync_args: %s", msg);
-	return 0;
+	return report(b, k, line, rsync_arg_check(*v, msg, sizeof msg));
 }
 
 /* See exclude_file.c. */
 static int check_exclude(struct config_builder *b, const struct key *k,
-			 const char **pv, int line)
+			 const char **v, int line)
 {
 	char msg[256];
 
-	(void)k;
-	if (exclude_check(*pv, msg, sizeof msg))
-		return config_fail(b, line, 0, "exclude: %s", msg);
-	return 0;
+	return report(b, k, line, exclude_check(*v, msg, sizeof msg));
 }
 
 /* --- how -t shows values -------------------------------------------------- */

@@ -27,24 +27,21 @@
 /* Reads of 4 KiB per wake-up; the answers to 1,000 renames are 40 KiB. */
 #define READS_PER_CALL 16
 
+/* A pipe to or from ssh, out of the loop and closed. */
+static void close_pipe(struct loop_fd *f)
+{
+	if (f->fd < 0)
+		return;
+	loop_fd_remove(f);
+	close(f->fd);
+	f->fd = -1;
+}
+
 /* Every answer is in (or none will be trusted): close ssh's stdin,
  * which ends sftp-server. */
 static void close_input(struct sshrename *r)
 {
-	if (r->in.fd < 0)
-		return;
-	loop_fd_remove(&r->in);
-	close(r->in.fd);
-	r->in.fd = -1;
-}
-
-static void close_output(struct sshrename *r)
-{
-	if (r->out.fd < 0)
-		return;
-	loop_fd_remove(&r->out);
-	close(r->out.fd);
-	r->out.fd = -1;
+	close_pipe(&r->in);
 }
 
 static void on_writable(struct loop_fd *f, short revents)
@@ -179,7 +176,7 @@ static void read_answers(struct sshrename *r)
 			return;
 		if (n <= 0) {
 			sftp_answers_end(&r->answers);
-			close_output(r);
+			close_pipe(&r->out);
 			close_input(r);
 			return;
 		}
@@ -280,7 +277,7 @@ static void on_reaped(struct loop_process *c, int status)
 	if (r->answers.state == 0)	/* cut short: nothing is trusted */
 		sftp_answers_end(&r->answers);
 	close_input(r);
-	close_output(r);
+	close_pipe(&r->out);
 	loop_fd_remove(&r->err);
 	proc_finish(&r->proc);
 	if (!r->renaming)	/* the directories were not all answered */
